@@ -1,0 +1,71 @@
+"""The common data model of Schakel (v1): envelope, tickets, CIs, topics.
+
+Everything suppliers, the regie and the gemeenten build against lives here; connectors and
+services import it, never the other way round.
+"""
+
+from schemas.cis import CiRelation, ConfigurationItem
+from schemas.envelope import (
+    CloudEvent,
+    EventAction,
+    event_id,
+    event_type,
+    hub_id,
+    source_urn,
+)
+from schemas.errors import InvalidCode, InvalidTimestamp, SchemaError
+from schemas.routing import RecipientRef, RoutingDecision
+from schemas.tickets import Change, CiRef, Comment, Incident, Origin, Resolution, SupplierRef
+from schemas.vocab import (
+    ChangeRisk,
+    ChangeStatus,
+    ChangeType,
+    CiStatus,
+    EntityKind,
+    HoldReason,
+    Impact,
+    IncidentStatus,
+    Priority,
+    ResolutionCode,
+    SupplierSystem,
+    Urgency,
+    Visibility,
+    priority_from,
+)
+
+__all__ = [
+    "Change",
+    "ChangeRisk",
+    "ChangeStatus",
+    "ChangeType",
+    "CiRef",
+    "CiRelation",
+    "CiStatus",
+    "CloudEvent",
+    "Comment",
+    "ConfigurationItem",
+    "EntityKind",
+    "EventAction",
+    "HoldReason",
+    "Impact",
+    "Incident",
+    "IncidentStatus",
+    "InvalidCode",
+    "InvalidTimestamp",
+    "Origin",
+    "Priority",
+    "RecipientRef",
+    "Resolution",
+    "ResolutionCode",
+    "RoutingDecision",
+    "SchemaError",
+    "SupplierRef",
+    "SupplierSystem",
+    "Urgency",
+    "Visibility",
+    "event_id",
+    "event_type",
+    "hub_id",
+    "priority_from",
+    "source_urn",
+]

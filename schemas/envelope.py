@@ -1,0 +1,95 @@
+"""The NL GOV profile for CloudEvents 1.0, structured JSON mode.
+
+Every normalised event is a :class:`CloudEvent` whose ``data`` is a common-model object.
+Context attributes carry no personal data: ``subject`` is the hub id, never a name.
+
+Identifiers are deterministic (UUID version 5), so a supplier event that is delivered twice
+gets the same event id, and every event of one ticket gets the same hub id.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas._types import UtcDatetime
+from schemas.cis import ConfigurationItem
+from schemas.tickets import Change, Incident
+from schemas.vocab import EntityKind
+
+__all__ = [
+    "DATASCHEMA",
+    "EVENT_TYPES",
+    "CloudEvent",
+    "EventAction",
+    "event_id",
+    "event_type",
+    "hub_id",
+    "source_urn",
+]
+
+_NAMESPACE = uuid.UUID("6c7e5e39-2b8f-5a53-9b1e-5c68616b656c")  # fixed: changing it re-keys all
+
+EventAction = Literal["created", "updated", "deleted"]
+
+#: ``type`` per entity and action; reverse DNS, one version segment, no organisation name.
+EVENT_TYPES: dict[tuple[EntityKind, str], str] = {
+    (kind, action): f"nl.itsm.{kind.value}.{action}.v1"
+    for kind in EntityKind
+    for action in ("created", "updated", "deleted")
+}
+
+DATASCHEMA: dict[EntityKind, str] = {
+    EntityKind.INCIDENT: "urn:nld:schakel:schema:incident:v1",
+    EntityKind.CHANGE: "urn:nld:schakel:schema:change:v1",
+    EntityKind.CI: "urn:nld:schakel:schema:configurationitem:v1",
+}
+
+_SLUG = re.compile(r"[^a-z0-9-]+")
+
+D = TypeVar("D", Incident, Change, ConfigurationItem)
+
+SourceUrn = Annotated[
+    str, StringConstraints(pattern=r"^urn:nld:(oin|kvk):[0-9A-Za-z]+:systeem:[a-z0-9-]+$")
+]
+
+
+def hub_id(supplier: str, kind: EntityKind, record_id: str) -> str:
+    """The hub id of a supplier record: stable for the life of the ticket."""
+    return str(uuid.uuid5(_NAMESPACE, f"hub|{supplier}|{kind.value}|{record_id}"))
+
+
+def event_id(supplier: str, native_event_key: str) -> str:
+    """The CloudEvent id of one supplier event; the same native event gives the same id."""
+    return str(uuid.uuid5(_NAMESPACE, f"event|{supplier}|{native_event_key}"))
+
+
+def event_type(kind: EntityKind, action: EventAction) -> str:
+    return EVENT_TYPES[(kind, action)]
+
+
+def source_urn(kvk: str, system_name: str) -> str:
+    """``urn:nld:kvk:<kvk>:systeem:<name>``: the supplier's system, never a data location."""
+    return f"urn:nld:kvk:{kvk}:systeem:{_SLUG.sub('-', system_name.lower()).strip('-')}"
+
+
+class CloudEvent(BaseModel, Generic[D]):
+    """A CloudEvent 1.0 following the NL GOV profile (Logius 1.0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1)
+    source: SourceUrn
+    type: Annotated[str, StringConstraints(pattern=r"^nl(\.[a-z0-9]+)+\.v\d+$")]
+    subject: str = Field(description="The hub id of the ticket or CI.")
+    time: UtcDatetime = Field(description="When the supplier recorded the change.")
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    sequence: str = Field(description="Per-ticket order: the supplier's version, as text.")
+    sequencetype: Literal["Integer"] = "Integer"
+    supplierid: str = Field(description="Extension: the supplier id that published the event.")
+    data: D

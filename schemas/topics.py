@@ -1,0 +1,101 @@
+"""Topic names and their settings: part of the public contract (v1).
+
+Keys: the supplier's ticket reference on inbound topics; the hub id on every normalised topic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CHANGES",
+    "CIS",
+    "DEADLETTER",
+    "INBOUND_PATTERN",
+    "INCIDENTS",
+    "NORMALISED",
+    "REPLIES",
+    "SLA",
+    "TopicSpec",
+    "gemeente_topic",
+    "inbound_topic",
+    "outbound_topic",
+    "supplier_of_inbound",
+    "topic_specs",
+]
+
+INCIDENTS = "schakel.incidents.v1"
+CHANGES = "schakel.changes.v1"
+CIS = "schakel.cis.v1"
+DEADLETTER = "schakel.deadletter.v1"
+REPLIES = "schakel.replies.v1"
+SLA = "schakel.sla.v1"
+NORMALISED = (INCIDENTS, CHANGES, CIS)
+
+INBOUND_PREFIX = "schakel.inbound."
+INBOUND_PATTERN = r"schakel\.inbound\..+"
+_INBOUND = re.compile(r"^schakel\.inbound\.([a-z0-9][a-z0-9-]*)$")
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+def inbound_topic(supplier: str) -> str:
+    return f"{INBOUND_PREFIX}{supplier}"
+
+
+def outbound_topic(supplier: str) -> str:
+    return f"schakel.outbound.{supplier}"
+
+
+def gemeente_topic(code: str) -> str:
+    return f"schakel.gemeente.{code}.v1"
+
+
+def supplier_of_inbound(topic: str) -> str | None:
+    """The supplier id an inbound topic belongs to, or None for any other topic."""
+    match = _INBOUND.match(topic)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def _retention(days: int) -> dict[str, str]:
+    return {"cleanup.policy": "delete", "retention.ms": str(days * _DAY_MS)}
+
+
+def topic_specs(
+    suppliers: list[str], gemeenten: list[str], *, partitions: int = 6
+) -> list[TopicSpec]:
+    """Every topic the hub needs for this configuration, with explicit settings.
+
+    Normalised topics keep 400 days (Kafka is the system of record and the read model is
+    rebuilt from them); the dead letter keeps 30 days and accepts larger records, since it
+    holds the original bytes of oversized input; CIs are compacted (latest state per CI).
+    """
+    big = {"max.message.bytes": str(8 * 1024 * 1024)}
+    specs = [
+        TopicSpec(INCIDENTS, partitions, _retention(400)),
+        TopicSpec(CHANGES, partitions, _retention(400)),
+        TopicSpec(
+            CIS,
+            partitions,
+            {
+                "cleanup.policy": "compact",
+                "min.compaction.lag.ms": "60000",
+                "segment.ms": str(_DAY_MS),
+            },
+        ),
+        TopicSpec(DEADLETTER, 1, {**_retention(30), **big}),
+        TopicSpec(REPLIES, partitions, _retention(400)),
+        TopicSpec(SLA, partitions, _retention(400)),
+    ]
+    specs += [TopicSpec(inbound_topic(s), partitions, {**_retention(14), **big}) for s in suppliers]
+    specs += [TopicSpec(outbound_topic(s), partitions, _retention(30)) for s in suppliers]
+    specs += [TopicSpec(gemeente_topic(g), 3, _retention(400)) for g in gemeenten]
+    return specs

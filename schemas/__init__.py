@@ -8,6 +8,7 @@ from schemas.cis import CiRelation, ConfigurationItem
 from schemas.envelope import (
     CloudEvent,
     EventAction,
+    derived_id,
     event_id,
     event_type,
     hub_id,
@@ -63,6 +64,7 @@ __all__ = [
     "SupplierSystem",
     "Urgency",
     "Visibility",
+    "derived_id",
     "event_id",
     "event_type",
     "hub_id",

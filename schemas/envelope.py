@@ -25,6 +25,7 @@ __all__ = [
     "EVENT_TYPES",
     "CloudEvent",
     "EventAction",
+    "derived_id",
     "event_id",
     "event_type",
     "hub_id",
@@ -65,6 +66,11 @@ def hub_id(supplier: str, kind: EntityKind, record_id: str) -> str:
 def event_id(supplier: str, native_event_key: str) -> str:
     """The CloudEvent id of one supplier event; the same native event gives the same id."""
     return str(uuid.uuid5(_NAMESPACE, f"event|{supplier}|{native_event_key}"))
+
+
+def derived_id(*parts: str) -> str:
+    """A deterministic id for a sub-record (a comment, a relation) from its identifying parts."""
+    return str(uuid.uuid5(_NAMESPACE, "part|" + "|".join(parts)))
 
 
 def event_type(kind: EntityKind, action: EventAction) -> str:

@@ -1,0 +1,1 @@
+"""Schakel services: normaliser, router, delivery, sync, feed, sla, gateway and config."""

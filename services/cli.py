@@ -1,0 +1,235 @@
+"""The ``schakel`` command line (typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.config import ConfigError, SchakelConfig, Settings, get_settings, load_config
+from services.errors import BrokerUnavailable
+from services.logs import configure_logging, get_logger
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(no_args_is_help=True, help="Schakel: the regie's integration hub.")
+deadletter_app = typer.Typer(no_args_is_help=True, help="Inspect and replay dead letters.")
+app.add_typer(deadletter_app, name="deadletter")
+console = Console()
+err = Console(stderr=True)
+log = get_logger("schakel.cli")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (default: $SCHAKEL_CONFIG).")
+]
+
+
+def _setup(
+    config_path: Path | None, log_format: str | None = None
+) -> tuple[Settings, SchakelConfig]:
+    settings = get_settings()
+    configure_logging(log_format or settings.log_format, settings.log_level)  # type: ignore[arg-type]
+    try:
+        config = load_config(config_path or settings.config_path)
+    except ConfigError as exc:
+        err.print(f"[bold red]configuration refused[/]\n{exc}")
+        raise typer.Exit(2) from None
+    return settings, config
+
+
+def _run(coro: object) -> None:
+    try:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    except BrokerUnavailable as exc:
+        err.print(f"[bold red]Kafka unavailable:[/] {exc}")
+        raise typer.Exit(3) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def serve(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to run (default: all).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run hub services: all in one process, or the named ones (scale out per service)."""
+    from services.runtime import build_app
+
+    settings, cfg = _setup(config)
+    try:
+        stream_app, _ = build_app(settings, cfg, services or [])
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    _run(stream_app.run())
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="Supplier events to publish (0: until Ctrl-C).")] = 0,
+    rate: Annotated[float, typer.Option(help="Events per second.")] = 20.0,
+    hub: Annotated[bool, typer.Option(help="Also run all hub services in this process.")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Publish realistic supplier traffic onto the inbound topics (and run the hub)."""
+    from services.demo.runner import run_demo
+
+    settings, cfg = _setup(config, "console")
+    _run(run_demo(settings, cfg, count=count, rate=rate, with_hub=hub, console=console))
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic to print, e.g. schakel.incidents.v1.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep waiting for new events.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--max", "-n", help="Stop after N events.")] = None,
+    latest: Annotated[
+        bool, typer.Option(help="Start at the end instead of the beginning.")
+    ] = False,
+    raw: Annotated[bool, typer.Option(help="Print the JSON as stored, one per line.")] = False,
+) -> None:
+    """Pretty-print the events on a topic."""
+    from services.demo.render import render_record
+    from services.topics_io import read_topic
+
+    settings = get_settings()
+    configure_logging("console", "WARNING")
+
+    async def go() -> None:
+        try:
+            async for rec in read_topic(
+                settings.kafka_bootstrap,
+                topic,
+                from_beginning=not latest,
+                follow=follow,
+                limit=limit,
+            ):
+                if raw:
+                    console.print_json(rec.value.decode("utf-8", "replace")) if _is_json(
+                        rec.value
+                    ) else console.print(repr(rec.value))
+                else:
+                    console.print(render_record(rec))
+        except LookupError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+
+    _run(go())
+
+
+def _is_json(value: bytes) -> bool:
+    try:
+        orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    limit: Annotated[int | None, typer.Option("--max", "-n", help="Show at most N.")] = None,
+) -> None:
+    """List dead letters: where each came from and why."""
+    from schemas.topics import DEADLETTER
+    from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_SERVICE
+    from services.topics_io import origin_of, read_topic
+
+    settings = get_settings()
+    configure_logging("console", "WARNING")
+
+    async def go() -> None:
+        table = Table(title=DEADLETTER, show_lines=False)
+        for column in ("offset", "service", "error", "from", "bytes", "reason"):
+            table.add_column(column, overflow="fold")
+        n = 0
+        async for rec in read_topic(settings.kafka_bootstrap, DEADLETTER, limit=limit):
+            h = rec.headers
+            table.add_row(
+                str(rec.offset),
+                h.get(DLQ_SERVICE, b"").decode(),
+                h.get(DLQ_ERROR_CLASS, b"").decode(),
+                origin_of(rec),
+                str(len(rec.value)),
+                h.get(DLQ_ERROR, b"").decode(),
+            )
+            n += 1
+        console.print(table)
+        console.print(f"{n} dead letter(s)")
+
+    _run(go())
+
+
+@deadletter_app.command("replay")
+def deadletter_replay(
+    offsets: Annotated[
+        list[int] | None, typer.Option("--offset", help="Dead-letter offsets to replay.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+) -> None:
+    """Send dead letters back to the topic they failed on, once their cause is fixed."""
+    from schemas.topics import DEADLETTER
+    from services.topics_io import read_topic, replay_dead_letters
+
+    if not offsets and not all_:
+        err.print("name --offset N (repeatable) or --all")
+        raise typer.Exit(2)
+    settings = get_settings()
+    configure_logging("console", "WARNING")
+
+    async def go() -> None:
+        wanted = set(offsets or [])
+        chosen = [
+            rec
+            async for rec in read_topic(settings.kafka_bootstrap, DEADLETTER)
+            if all_ or rec.offset in wanted
+        ]
+        done = await replay_dead_letters(settings.kafka_bootstrap, chosen)
+        for offset, target in done:
+            console.print(f"replayed dead letter {offset} -> {target}")
+        missing = wanted - {o for o, _ in done}
+        if missing:
+            err.print(f"[yellow]not found: {sorted(missing)}[/]")
+
+    _run(go())
+
+
+@app.command()
+def topics(config: ConfigOpt = None) -> None:
+    """Create the hub's topics (explicit partitions, retention, compaction) if missing."""
+    from services.kafka import ensure_topics
+    from services.runtime import _specs
+
+    settings, cfg = _setup(config)
+
+    async def go() -> None:
+        created = await ensure_topics(settings.kafka_bootstrap, _specs(cfg))
+        console.print(
+            f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else "")
+        )
+
+    _run(go())
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate the configuration file and print a summary."""
+    _, cfg = _setup(config)
+    console.print(
+        f"[green]ok[/]: {len(cfg.suppliers)} suppliers, {len(cfg.gemeenten)} gemeenten, "
+        f"{len(cfg.routing.rules)} routing rules"
+    )
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    app()

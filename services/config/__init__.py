@@ -1,0 +1,66 @@
+"""Configuration of the hub: the YAML config (suppliers, gemeenten, routing) and settings.
+
+>>> from services.config import load_config
+>>> config = load_config("config/schakel.yaml")
+>>> config.supplier("kpn").source_urn
+'urn:nld:kvk:90000011:systeem:servicenow-prod'
+"""
+
+from services.config.errors import (
+    ConfigError,
+    ConfigProblem,
+    UnknownGemeenteError,
+    UnknownSupplierError,
+    UnknownTeamError,
+)
+from services.config.loader import load_config
+from services.config.models import (
+    CI_OWNERS,
+    Channel,
+    EmailChannel,
+    FbTeam,
+    Gemeente,
+    Priority,
+    Recipient,
+    RoutingConfig,
+    RoutingRule,
+    RuleMatch,
+    SchakelConfig,
+    SlaTarget,
+    SupplierConfig,
+    SupplierContract,
+    SupplierCredentials,
+    SystemName,
+    TopdeskChannel,
+    WebhookChannel,
+)
+from services.config.settings import Settings, get_settings
+
+__all__ = [
+    "CI_OWNERS",
+    "Channel",
+    "ConfigError",
+    "ConfigProblem",
+    "EmailChannel",
+    "FbTeam",
+    "Gemeente",
+    "Priority",
+    "Recipient",
+    "RoutingConfig",
+    "RoutingRule",
+    "RuleMatch",
+    "SchakelConfig",
+    "Settings",
+    "SlaTarget",
+    "SupplierConfig",
+    "SupplierContract",
+    "SupplierCredentials",
+    "SystemName",
+    "TopdeskChannel",
+    "UnknownGemeenteError",
+    "UnknownSupplierError",
+    "UnknownTeamError",
+    "WebhookChannel",
+    "get_settings",
+    "load_config",
+]

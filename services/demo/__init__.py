@@ -1,0 +1,1 @@
+"""Demo traffic, live feed and rendering for `schakel demo` and `schakel tail`."""

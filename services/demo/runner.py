@@ -1,0 +1,110 @@
+"""``schakel demo``: the whole hub on one machine, with supplier traffic and a live feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from rich.console import Console
+
+from schemas.topics import CHANGES, CIS, DEADLETTER, INCIDENTS, inbound_topic
+from services.config import SchakelConfig, Settings
+from services.demo.render import render_record
+from services.demo.traffic import mixed_traffic
+from services.kafka import MAX_REQUEST_BYTES
+from services.runtime import build_app
+from services.topics_io import ConsumedRecord
+
+__all__ = ["run_demo"]
+
+#: Every ``_BAD_EVERY``-th event is broken on purpose, to show the dead-letter channel.
+_BAD_EVERY = 25
+
+
+def _broken(serial: int, supplier: str) -> tuple[str, bytes, bytes]:
+    kinds = [
+        b'{"sys_id": "abc", "number": "INC-broken", "state": ',  # truncated JSON
+        orjson.dumps({"number": "INC9999999", "sys_class_name": "incident"}),  # no sys_id
+        b"\xff\xfe not even UTF-8",
+    ]
+    return inbound_topic(supplier), f"bad-{serial}".encode(), kinds[serial % len(kinds)]
+
+
+async def run_demo(
+    settings: Settings,
+    config: SchakelConfig,
+    *,
+    count: int,
+    rate: float,
+    with_hub: bool,
+    console: Console,
+) -> None:
+    app, _ = build_app(settings, config)
+    if with_hub:
+        await app.start()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", max_request_size=MAX_REQUEST_BYTES
+    )
+    await producer.start()
+    feed = asyncio.create_task(_feed(settings.kafka_bootstrap, console))
+    suppliers = [s.id for s in config.suppliers]
+    console.print(
+        f"[bold]Schakel demo[/]: {rate:g} events/s to {', '.join(suppliers)}; Ctrl-C stops"
+    )
+    sent = 0
+    started = time.monotonic()
+    try:
+        traffic = mixed_traffic(count or 10**9, seed=random.randrange(1 << 30), suppliers=suppliers)
+        for serial, (topic, key, value) in enumerate(traffic):
+            if serial % _BAD_EVERY == _BAD_EVERY - 1:
+                topic, key, value = _broken(serial, suppliers[0])
+            await producer.send_and_wait(topic, value, key=key, headers=[("schakel-demo", b"1")])
+            sent += 1
+            delay = started + sent / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await asyncio.sleep(3)
+    finally:
+        feed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feed
+        await producer.stop()
+        if with_hub:
+            await app.stop()
+        console.print(f"[bold]demo stopped[/]: {sent} supplier events published")
+
+
+async def _feed(bootstrap: str, console: Console) -> None:
+    consumer = AIOKafkaConsumer(
+        INCIDENTS,
+        CHANGES,
+        CIS,
+        DEADLETTER,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="latest",
+        max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+        fetch_max_bytes=MAX_REQUEST_BYTES,
+    )
+    await consumer.start()
+    try:
+        async for r in consumer:
+            console.print(
+                render_record(
+                    ConsumedRecord(
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        r.timestamp,
+                        r.key,
+                        r.value or b"",
+                        dict(r.headers),
+                    )
+                )
+            )
+    finally:
+        await consumer.stop()

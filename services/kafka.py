@@ -1,0 +1,154 @@
+"""Kafka wiring shared by the services: the broker, topic creation, raw batch consumption.
+
+One place builds the FastStream broker for every service, with the producer settings the
+delivery guarantees need (``acks=all``, idempotent producer, large enough requests for dead
+letters of oversized input).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from schemas.topics import TopicSpec
+from services.errors import BrokerUnavailable
+from services.logs import get_logger
+
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "build_broker",
+    "ensure_topics",
+    "raw_batch_decoder",
+    "raw_batch_parser",
+    "wait_for_broker",
+]
+
+MAX_REQUEST_BYTES = 9 * 1024 * 1024
+log = get_logger(__name__)
+
+
+def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) -> KafkaBroker:
+    """The FastStream broker every service uses."""
+    return KafkaBroker(
+        bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_request_size=MAX_REQUEST_BYTES,
+        request_timeout_ms=30_000,
+        metadata_max_age_ms=10_000,  # pattern subscriptions see new supplier topics soon
+        graceful_timeout=15.0,
+        **options,
+    )
+
+
+async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
+    """Wait for Kafka with exponential backoff; BrokerUnavailable with a readable message."""
+    attempt = 0
+    try:
+        async for try_ in AsyncRetrying(
+            retry=retry_if_exception_type((KafkaError, OSError)),
+            wait=wait_exponential_jitter(initial=0.5, max=8.0),
+            stop=stop_after_delay(timeout_s),
+        ):
+            with try_:
+                attempt += 1
+                admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+                try:
+                    await admin.start()
+                finally:
+                    await admin.close()
+                if attempt > 1:
+                    log.info("kafka reachable", bootstrap=bootstrap, attempts=attempt)
+                return
+            log.warning("kafka not reachable yet, retrying", bootstrap=bootstrap, attempt=attempt)
+    except RetryError as exc:
+        cause = exc.last_attempt.exception()
+        raise BrokerUnavailable(
+            f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s ({cause!r}). "
+            "Start it with 'make kafka-up' or set SCHAKEL_KAFKA_BOOTSTRAP."
+        ) from None
+
+
+async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet, with their partitions and settings."""
+    await wait_for_broker(bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(
+                s.name, num_partitions=s.partitions, replication_factor=1, topic_configs=s.config
+            )
+            for s in missing
+        ]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another process won the race; the topic is there, which is all we need
+        except KafkaConnectionError as exc:
+            raise BrokerUnavailable(f"creating topics on {bootstrap} failed: {exc}") from exc
+        created = [s.name for s in missing]
+        log.info("topics created", topics=created)
+        await _await_metadata(admin, created)
+        return created
+    finally:
+        await admin.close()
+
+
+async def _await_metadata(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    for _ in range(50):
+        if set(names) <= set(await admin.list_topics()):
+            return
+        await asyncio.sleep(0.1)
+
+
+ParsedBatch = StreamMessage[tuple[ConsumerRecord[bytes, bytes], ...]]
+
+
+async def raw_batch_parser(
+    records: tuple[ConsumerRecord[bytes, bytes], ...],
+    original: Callable[[tuple[ConsumerRecord[bytes, bytes], ...]], Awaitable[ParsedBatch]],
+) -> ParsedBatch:
+    """FastStream's batch parser, minus what breaks on hostile input.
+
+    The stock parser decodes every header as UTF-8 (one bad header would fail the whole batch
+    forever) and keeps per-record header dicts nobody reads. We give it header-less stand-ins
+    for the first and last record (all it needs for the message id), then put the untouched
+    records back as both raw message and body.
+    """
+    first, last = records[0], records[-1]
+    stand_ins = (dataclasses.replace(first, headers=()), dataclasses.replace(last, headers=()))
+    message = await original(stand_ins)
+    message.raw_message = records
+    message.body = records  # type: ignore[assignment]
+    message.headers = {}
+    message.batch_headers = []
+    return message
+
+
+async def raw_batch_decoder(
+    message: ParsedBatch, _original: Callable[[ParsedBatch], Awaitable[Any]]
+) -> tuple[ConsumerRecord[bytes, bytes], ...]:
+    """No JSON decoding by the framework: handlers get the records and decode themselves."""
+    return message.raw_message

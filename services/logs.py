@@ -1,0 +1,61 @@
+"""Structured logging: JSON when not on a terminal (production), console in the demo.
+
+Every line about a ticket carries ``hub_id`` (and ``event_id`` / ``correlation_id`` where there
+is one): bind them with ``log.bind(hub_id=...)`` or pass them as keywords.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+import orjson
+import structlog
+
+__all__ = ["configure_logging", "get_logger"]
+
+
+def _dumps(value: object, default: object = None) -> str:
+    return orjson.dumps(value, default=default).decode()  # type: ignore[arg-type]
+
+
+def configure_logging(
+    fmt: Literal["json", "console", "auto"] = "auto", level: str = "INFO"
+) -> None:
+    """Set up structlog (and route stdlib logging, e.g. aiokafka's, through it)."""
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: structlog.types.Processor
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=shared,
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(numeric, logging.WARNING))
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -1,0 +1,81 @@
+"""Normaliser wiring: a thin batch subscriber on every inbound topic.
+
+Per batch: translate everything (plain functions, no I/O), publish every result and dead
+letter without waiting, wait once for all acknowledgements, then commit. If producing fails
+the batch is not committed and is consumed again (``AckPolicy.NACK_ON_ERROR`` seeks back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+
+from connectors import SupplierContext, translator_for
+from schemas import SupplierSystem
+from schemas.topics import INBOUND_PATTERN
+from services.config import SchakelConfig, SupplierConfig
+from services.kafka import raw_batch_decoder, raw_batch_parser
+from services.messaging import publish_all
+from services.normaliser.pipeline import Normaliser, SupplierRoute
+
+__all__ = ["GROUP_ID", "build_normaliser", "register", "supplier_context"]
+
+GROUP_ID = "schakel-normaliser"
+
+
+def supplier_context(supplier: SupplierConfig, config_dir: str | None = None) -> SupplierContext:
+    """What a connector may know of a supplier, from the hub configuration."""
+    options: dict[str, str] = {}
+    if supplier.mapping:
+        options["mapping"] = supplier.mapping
+    if config_dir:
+        options["config_dir"] = config_dir
+    return SupplierContext(
+        supplier=supplier.id,
+        system=SupplierSystem(supplier.system),
+        source=supplier.source_urn,
+        value_maps=supplier.value_maps,
+        timezone=ZoneInfo(supplier.timezone),
+        options=options,
+    )
+
+
+def build_normaliser(config: SchakelConfig) -> Normaliser:
+    config_dir = str(config.source_path.parent) if config.source_path else None
+    routes = {
+        s.id: SupplierRoute(
+            translator=translator_for(supplier_context(s, config_dir)),
+            source=s.source_urn,
+            max_payload_bytes=s.max_payload_bytes,
+        )
+        for s in config.suppliers
+    }
+    return Normaliser(routes)
+
+
+def register(
+    broker: KafkaBroker,
+    normaliser: Normaliser,
+    *,
+    group_id: str = GROUP_ID,
+    max_records: int = 1000,
+) -> None:
+    """Subscribe the normaliser to every ``schakel.inbound.<supplier>`` topic."""
+
+    @broker.subscriber(
+        pattern=INBOUND_PATTERN,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=50,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+    async def normalise_inbound(records: Any) -> None:
+        result = normaliser.normalise_batch(records)
+        await publish_all(broker, result.messages)

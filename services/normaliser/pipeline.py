@@ -1,0 +1,262 @@
+"""The normaliser's logic: native record in, CloudEvent or dead letter out. No Kafka here.
+
+For each inbound record (a *normalizer* in EIP terms):
+
+1. the inbound topic names the supplier; an unknown supplier is a dead letter;
+2. a record above the supplier's ``max_payload_bytes`` is a dead letter;
+3. the supplier's translator turns the native payload into common-model entities;
+4. transforms run (BSN redaction);
+5. the :class:`VersionGate` drops what must not be emitted: an exact redelivery of an event
+   already emitted, an update older than the newest seen for that ticket (stale), and a change
+   Schakel itself wrote into the supplier's tool (echo);
+6. each entity is wrapped in an NL GOV CloudEvent keyed by its hub id.
+
+Any failure of steps 1-4 sends the original record to the dead-letter channel with the reason;
+nothing raises out of :meth:`Normaliser.normalise_batch`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pydantic_core
+from pydantic import ValidationError
+
+from connectors import ConnectorError, InboundRecord, Translation, Translator
+from schemas import (
+    Change,
+    CloudEvent,
+    ConfigurationItem,
+    EntityKind,
+    Incident,
+    SchemaError,
+    event_id,
+    event_type,
+)
+from schemas.envelope import DATASCHEMA
+from schemas.topics import CHANGES, CIS, INCIDENTS, supplier_of_inbound
+from services.errors import PayloadTooLarge, RejectedRecord, UnknownSupplier
+from services.logs import get_logger
+from services.messaging import OutboundMessage, dead_letter
+from services.normaliser.transforms import redact_entity
+
+__all__ = [
+    "CONTENT_TYPE",
+    "BatchResult",
+    "Normaliser",
+    "RawRecord",
+    "SupplierRoute",
+    "VersionGate",
+]
+
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+SERVICE = "normaliser"
+TOPIC_OF = {EntityKind.INCIDENT: INCIDENTS, EntityKind.CHANGE: CHANGES, EntityKind.CI: CIS}
+_ENVELOPE: dict[EntityKind, type[CloudEvent[Any]]] = {
+    EntityKind.INCIDENT: CloudEvent[Incident],
+    EntityKind.CHANGE: CloudEvent[Change],
+    EntityKind.CI: CloudEvent[ConfigurationItem],
+}
+
+log = get_logger(__name__)
+
+
+class RawRecord(Protocol):
+    """What the normaliser reads of a consumed record (aiokafka's ConsumerRecord fits)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierRoute:
+    """What the normaliser needs per supplier: its translator, source URN and size limit."""
+
+    translator: Translator
+    source: str
+    max_payload_bytes: int = 1_048_576
+
+
+@dataclass(slots=True)
+class BatchResult:
+    messages: list[OutboundMessage] = field(default_factory=list)
+    normalised: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    echoes: int = 0
+
+
+class VersionGate:
+    """Idempotent consumer: remembers the newest version and event id per hub id.
+
+    Bounded (least recently used tickets are forgotten first). After a restart it starts
+    empty, which only means a redelivered event is emitted again with the same event id:
+    every consumer downstream is idempotent on that id.
+    """
+
+    __slots__ = ("_capacity", "_seen")
+
+    def __init__(self, capacity: int = 500_000) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    def verdict(self, hub: str, version: int, ev_id: str) -> str | None:
+        """None to emit; else 'duplicate' or 'stale'. Records emitted versions."""
+        last = self._seen.get(hub)
+        if last is not None:
+            last_version, last_id = last
+            if ev_id == last_id:
+                return "duplicate"
+            if version < last_version:
+                return "stale"
+        self._remember(hub, version, ev_id)
+        return None
+
+    def observe(self, hub: str, version: int, ev_id: str) -> None:
+        """Record a version that is not emitted (an echo of Schakel's own write)."""
+        last = self._seen.get(hub)
+        if last is None or version >= last[0]:
+            self._remember(hub, version, ev_id)
+
+    def _remember(self, hub: str, version: int, ev_id: str) -> None:
+        self._seen[hub] = (version, ev_id)
+        self._seen.move_to_end(hub)
+        if len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+
+
+class Normaliser:
+    """Turns batches of inbound records into normalised events and dead letters."""
+
+    def __init__(self, routes: Mapping[str, SupplierRoute], gate: VersionGate | None = None):
+        self.routes = dict(routes)
+        self.gate = gate or VersionGate()
+
+    def normalise_batch(self, records: Iterable[RawRecord]) -> BatchResult:
+        result = BatchResult()
+        for record in records:
+            self._one(record, result)
+        return result
+
+    def _one(self, record: RawRecord, result: BatchResult) -> None:
+        value = record.value or b""
+        try:
+            translations = self._translate(record, value)
+            for translation in translations:
+                self._emit(translation, record, result)
+        except (ConnectorError, RejectedRecord) as exc:
+            self._reject(record, value, exc, exc.reason, result)
+        except (ValidationError, SchemaError) as exc:
+            self._reject(record, value, exc, f"invalid for the common model: {exc}", result)
+        except Exception as exc:  # a connector bug must not block the partition
+            log.exception(
+                "normaliser bug; record dead-lettered",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            self._reject(record, value, exc, f"internal error: {exc!r}", result)
+
+    def _translate(self, record: RawRecord, value: bytes) -> Sequence[Translation]:
+        supplier = supplier_of_inbound(record.topic)
+        route = self.routes.get(supplier or "")
+        if route is None:
+            raise UnknownSupplier(f"no supplier is configured for topic '{record.topic}'")
+        if len(value) > route.max_payload_bytes:
+            raise PayloadTooLarge(
+                f"payload of {len(value)} bytes exceeds the limit of "
+                f"{route.max_payload_bytes} bytes for supplier '{supplier}'"
+            )
+        inbound = InboundRecord(
+            value=value,
+            key=record.key,
+            headers=dict(record.headers),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        return route.translator.translate(inbound)
+
+    def _emit(self, translation: Translation, record: RawRecord, result: BatchResult) -> None:
+        entity = redact_entity(translation.entity)
+        supplier = entity.supplier_ref.supplier
+        ev_id = event_id(supplier, translation.native_event_key)
+        if entity.origin.by_schakel:
+            self.gate.observe(entity.hub_id, entity.version, ev_id)
+            result.echoes += 1
+            return
+        verdict = self.gate.verdict(entity.hub_id, entity.version, ev_id)
+        if verdict == "duplicate":
+            result.duplicates += 1
+            return
+        if verdict == "stale":
+            result.stale += 1
+            log.info(
+                "stale update ignored", hub_id=entity.hub_id, event_id=ev_id, version=entity.version
+            )
+            return
+        event = _ENVELOPE[translation.kind](
+            id=ev_id,
+            source=self.routes[supplier].source,
+            type=event_type(translation.kind, translation.action),
+            subject=entity.hub_id,
+            time=translation.recorded_at,
+            dataschema=DATASCHEMA[translation.kind],
+            sequence=str(entity.version),
+            supplierid=supplier,
+            data=entity,
+        )
+        result.messages.append(
+            OutboundMessage(
+                topic=TOPIC_OF[translation.kind],
+                value=pydantic_core.to_json(event),
+                key=entity.hub_id.encode(),
+                headers={
+                    "content-type": CONTENT_TYPE,
+                    "schakel-event-id": ev_id,
+                    "schakel-hub-id": entity.hub_id,
+                    "schakel-correlation-id": entity.hub_id,
+                },
+            )
+        )
+        result.normalised += 1
+
+    def _reject(
+        self, record: RawRecord, value: bytes, exc: BaseException, reason: str, result: BatchResult
+    ) -> None:
+        result.messages.append(
+            dead_letter(
+                value=value,
+                key=record.key,
+                headers=record.headers,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=exc,
+                reason=reason,
+                service=SERVICE,
+            )
+        )
+        result.dead_lettered += 1
+        log.warning(
+            "record dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error_class=type(exc).__name__,
+            reason=reason[:300],
+        )

@@ -214,6 +214,8 @@ cmd_up() {
   local pid
   if pid=$(broker_pid); then
     echo "kafka already running on $HOST:$PORT (pid $pid, data $DATA)"
+    # It may still be starting (e.g. a concurrent 'up'): then wait for it.
+    port_open "$PORT" || wait_ready 60
     return 0
   fi
   # Fail early and clearly if another process holds one of our ports.
@@ -268,8 +270,11 @@ wait_ready() {
   fi
 
   while (($(now_ms) < deadline)); do
-    # The broker we started died: no point in waiting for the timeout.
-    if [[ -f $PID_FILE ]] && ! broker_pid >/dev/null; then
+    # The broker we started died: no point in waiting for the timeout. (Only
+    # liveness is checked here: right after the fork the process may not yet
+    # have exec'd java, so its command line is not a reliable signal.)
+    if [[ -f $PID_FILE ]] && ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+      rm -f "$PID_FILE"
       say "kafka exited during startup"
       show_log_tail
       exit 1

@@ -62,7 +62,7 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Iterable[ConfigProblem]) -> None:
         self.problems = tuple(problems)
-        super().__init__(*self.problems)
+        super().__init__(self.problems)
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
@@ -75,7 +75,8 @@ class UnknownSupplierError(ConfigError, KeyError):
 
     def __init__(self, supplier_id: str) -> None:
         self.supplier_id = supplier_id
-        super().__init__(())
+        self.problems = ()
+        Exception.__init__(self, supplier_id)
 
     def __str__(self) -> str:
         return f"unknown supplier {self.supplier_id!r}"
@@ -88,7 +89,8 @@ class UnknownGemeenteError(ConfigError, KeyError):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(())
+        self.problems = ()
+        Exception.__init__(self, code)
 
     def __str__(self) -> str:
         return f"unknown gemeente {self.code!r}"
@@ -103,7 +105,8 @@ class UnknownTeamError(ConfigError, KeyError):
     def __init__(self, code: str, team_id: str) -> None:
         self.code = code
         self.team_id = team_id
-        super().__init__(())
+        self.problems = ()
+        Exception.__init__(self, code, team_id)
 
     def __str__(self) -> str:
         return f"gemeente {self.code} has no team {self.team_id!r}"

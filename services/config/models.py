@@ -102,7 +102,7 @@ def _kvk_as_text(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         raise PydanticCustomError(
             "kvk_number_type",
-            "write the KvK number as a quoted string such as \"01234567\"; as a bare number "
+            'write the KvK number as a quoted string such as "01234567"; as a bare number '
             "YAML drops leading zeros or reads it as octal",
         )
     return value
@@ -123,9 +123,7 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 EnvVarName = Annotated[str, AfterValidator(_check_env_name)]
 EmailAddress = Annotated[str, AfterValidator(_check_email)]
 GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM[0-9]{4}$")]
-KvkNumber = Annotated[
-    str, BeforeValidator(_kvk_as_text), StringConstraints(pattern=r"^[0-9]{8}$")
-]
+KvkNumber = Annotated[str, BeforeValidator(_kvk_as_text), StringConstraints(pattern=r"^[0-9]{8}$")]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 RecipientGemeente = Annotated[str, AfterValidator(_check_recipient_gemeente)]
 
@@ -255,7 +253,7 @@ class WebhookChannel(_Model):
     type: Literal["webhook"]
     url: HttpUrl
     secret_env: EnvVarName
-    timeout_s: float = Field(default=10, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=6, ge=1)
 
 

@@ -8,11 +8,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.kafka import MAX_REQUEST_BYTES, wait_for_broker
 from services.messaging import DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 
-__all__ = ["ConsumedRecord", "origin_of", "read_topic", "replay_dead_letters"]
+__all__ = [
+    "ConsumedRecord",
+    "origin_of",
+    "read_topic",
+    "replay_dead_letters",
+    "topic_partitions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,20 @@ class ConsumedRecord:
     key: bytes | None
     value: bytes
     headers: dict[str, bytes]
+
+
+async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
+    """The partitions of ``topic``; LookupError when it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [p["partition"] for d in described if d["topic"] == topic for p in d["partitions"]]
+    if not partitions:
+        raise LookupError(f"topic '{topic}' does not exist")
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
 
 
 async def read_topic(
@@ -46,12 +67,7 @@ async def read_topic(
     )
     await consumer.start()
     try:
-        if topic not in await consumer.topics():  # also refreshes the metadata
-            raise LookupError(f"topic '{topic}' does not exist")
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            raise LookupError(f"topic '{topic}' does not exist")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = await topic_partitions(bootstrap, topic)
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)

@@ -26,10 +26,12 @@ Mapping decisions
 - Status (value maps ``status``, ``hold_reason``): assigned NEW; accepted, in_progress
   IN_PROGRESS; waiting_for, reservation_pending, on_backlog ON_HOLD/other;
   waiting_for_customer ON_HOLD/awaiting_caller; workflow_pending, project_pending
-  ON_HOLD/awaiting_change; declined CANCELLED; completed RESOLVED, or CANCELLED when the
-  ``completion_reason`` says nothing was resolved (value map ``completion_status``: duplicate,
-  withdrawn, rejected, conflict, declined). A resolved request's ``completed_at`` is
-  ``resolved_at``; a cancelled one's is ``closed_at``. Xurrent has no separate "closed".
+  ON_HOLD/awaiting_change (an "other" hold with a ``supplier`` set, i.e. escalated to the
+  supplier's own supplier, is awaiting_supplier); declined CANCELLED; completed RESOLVED,
+  or CANCELLED when the ``completion_reason`` says nothing was resolved (value map
+  ``completion_status``: duplicate, withdrawn, rejected, conflict, declined). A resolved
+  request's ``completed_at`` is ``resolved_at``; a cancelled one's is ``closed_at``. Xurrent
+  has no separate "closed".
 - Resolution (value map ``resolution``): solved, workaround, gone (not reproducible),
   duplicate, withdrawn, unsolvable (not solved); no_reply, rejected, conflict, declined -> other.
 - Priority: impact top/high -> HIGH, medium, low (value map ``impact``); urgency HIGH when the
@@ -67,7 +69,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -124,6 +126,8 @@ _CI_EVENTS = {"ci.create": "created", "ci.update": "updated"}
 _GEMEENTE = re.compile(r"^GM\d{4}$")
 _SPLIT = re.compile(r"[\s,;]+")
 _FINISHED = (ChangeStatus.CLOSED, ChangeStatus.CANCELLED)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 
 class XurrentTranslator:
@@ -270,7 +274,9 @@ class XurrentTranslator:
         status_code = common["supplier_status"]
         hold = None
         if status is IncidentStatus.ON_HOLD:
-            hold = self.hold.get(status_code, HoldReason.OTHER)
+            hold = self.hold.get(status_code) or HoldReason.OTHER
+            if hold is HoldReason.OTHER and payload.get("supplier"):
+                hold = HoldReason.AWAITING_SUPPLIER
         resolution = None
         if status is IncidentStatus.RESOLVED or (status is IncidentStatus.CANCELLED and reason):
             resolution = Resolution(
@@ -482,7 +488,7 @@ def _event_key(
 
 
 def _version(updated_at: datetime, payload: dict[str, Any]) -> int:
-    version = int(updated_at.timestamp() * 1000)
+    version = (updated_at - _EPOCH) // _MS
     if version < 0:
         raise InvalidValue("updated_at", payload.get("updated_at"), "a datetime after 1970")
     return version

@@ -7,22 +7,22 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream import FastStream
 
 from services.config import SchakelConfig, Settings
 from services.runtime import build_app
+from services.topics_io import topic_partitions
 
 Record = ConsumerRecord[bytes, bytes]
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    tps = await topic_partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = await consumer.end_offsets(tps)
         return {tp.partition: off for tp, off in ends.items()}
     finally:
@@ -40,6 +40,7 @@ async def collect(
 ) -> list[Record]:
     """Records of ``topic`` after ``since`` that match ``want``: ``count`` of them, then wait
     ``settle_s`` more to catch any extra (so a test can assert 'exactly')."""
+    tps = await topic_partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -50,8 +51,6 @@ async def collect(
     await consumer.start()
     found: list[Record] = []
     try:
-        await consumer.topics()
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)
         for tp in tps:
             consumer.seek(tp, since.get(tp.partition, 0))

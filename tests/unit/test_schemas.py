@@ -1,0 +1,122 @@
+"""The common model: JSON Schema drift, identifiers, vocabularies, envelope rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from schemas import (
+    CloudEvent,
+    EntityKind,
+    Impact,
+    Incident,
+    IncidentStatus,
+    Priority,
+    SupplierRef,
+    SupplierSystem,
+    Urgency,
+    event_id,
+    hub_id,
+    priority_from,
+    source_urn,
+)
+from schemas.envelope import EVENT_TYPES
+from schemas.jsonschema import JSON_DIR, render_all
+
+
+def test_json_schemas_match_the_models() -> None:
+    rendered = render_all()
+    on_disk = {p.name: p.read_bytes() for p in JSON_DIR.glob("*.json")}
+    assert set(on_disk) == set(rendered), "run 'make schemas' to regenerate schemas/json/"
+    drifted = [name for name, body in rendered.items() if on_disk[name] != body]
+    assert not drifted, f"schemas/json/ drifted from the models: {drifted}; run 'make schemas'"
+
+
+def test_ids_are_deterministic_and_distinct() -> None:
+    assert hub_id("kpn", EntityKind.INCIDENT, "abc") == hub_id("kpn", EntityKind.INCIDENT, "abc")
+    assert hub_id("kpn", EntityKind.INCIDENT, "abc") != hub_id("kpn", EntityKind.CHANGE, "abc")
+    assert hub_id("kpn", EntityKind.INCIDENT, "abc") != hub_id(
+        "centric", EntityKind.INCIDENT, "abc"
+    )
+    assert event_id("kpn", "e1") == event_id("kpn", "e1") != event_id("kpn", "e2")
+
+
+@pytest.mark.parametrize(
+    ("impact", "urgency", "expected"),
+    [
+        (Impact.HIGH, Urgency.HIGH, Priority.P1),
+        (Impact.HIGH, Urgency.MEDIUM, Priority.P2),
+        (Impact.MEDIUM, Urgency.MEDIUM, Priority.P3),
+        (Impact.MEDIUM, Urgency.LOW, Priority.P4),
+        (Impact.LOW, Urgency.LOW, Priority.P5),
+    ],
+)
+def test_priority_matrix(impact: Impact, urgency: Urgency, expected: Priority) -> None:
+    assert priority_from(impact, urgency) is expected
+
+
+def test_incident_status_speaks_tmf621() -> None:
+    assert IncidentStatus.IN_PROGRESS.tmf621 == "inProgress"
+    assert IncidentStatus.CANCELLED.tmf621 == "cancelled"
+    assert {s.tmf621 for s in IncidentStatus} <= {
+        "acknowledged",
+        "inProgress",
+        "held",
+        "pending",
+        "resolved",
+        "closed",
+        "cancelled",
+    }
+
+
+def _incident(**changes: object) -> Incident:
+    values: dict[str, object] = {
+        "hub_id": "h",
+        "supplier_ref": SupplierRef(
+            supplier="kpn", system=SupplierSystem.SERVICENOW, record_id="r"
+        ),
+        "title": "t",
+        "status": IncidentStatus.NEW,
+        "priority": Priority.P3,
+        "updated_at": datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=1))),
+        "version": 0,
+    }
+    values.update(changes)
+    return Incident.model_validate(values)
+
+
+def test_datetimes_are_utc_and_naive_ones_refused() -> None:
+    assert _incident().updated_at == datetime(2026, 1, 1, 11, tzinfo=UTC)
+    assert _incident().updated_at.utcoffset() == timedelta(0)
+    with pytest.raises(ValidationError):
+        _incident(updated_at=datetime(2026, 1, 1, 12))
+
+
+def test_envelope_follows_nl_gov_profile() -> None:
+    event = CloudEvent[Incident](
+        id=event_id("kpn", "x"),
+        source=source_urn("90000011", "ServiceNow Prod"),
+        type=EVENT_TYPES[(EntityKind.INCIDENT, "created")],
+        subject="h",
+        time=datetime(2026, 1, 1, tzinfo=UTC),
+        dataschema="urn:nld:schakel:schema:incident:v1",
+        sequence="0",
+        supplierid="kpn",
+        data=_incident(),
+    )
+    dumped = event.model_dump(mode="json")
+    assert event.source == "urn:nld:kvk:90000011:systeem:servicenow-prod"
+    assert all(len(name) <= 20 and name.isalnum() and name.islower() for name in dumped)
+    assert event.type.startswith("nl.") and event.type.endswith(".v1")
+    with pytest.raises(ValidationError):
+        CloudEvent[Incident].model_validate({**dumped, "source": "https://example.org/data/1"})
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda s: s.strip()))
+def test_source_urn_is_always_valid(name: str) -> None:
+    urn = source_urn("12345678", name)
+    assert urn.startswith("urn:nld:kvk:12345678:systeem:")

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
+import orjson
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas._types import UtcDatetime
@@ -26,6 +29,7 @@ __all__ = [
     "CloudEvent",
     "EventAction",
     "derived_id",
+    "encode_event",
     "event_id",
     "event_type",
     "hub_id",
@@ -99,3 +103,40 @@ class CloudEvent(BaseModel, Generic[D]):
     sequencetype: Literal["Integer"] = "Integer"
     supplierid: str = Field(description="Extension: the supplier id that published the event.")
     data: D
+
+
+def encode_event(
+    *,
+    id: str,
+    source: str,
+    type: str,
+    subject: str,
+    time: datetime,
+    dataschema: str,
+    sequence: int,
+    supplierid: str,
+    data: Incident | Change | ConfigurationItem,
+) -> bytes:
+    """The JSON of ``CloudEvent(...)`` without building the envelope model (hot path).
+
+    Byte-for-byte what ``CloudEvent[...].model_dump_json()`` gives for the same values (a
+    test holds it to that); the data object is validated when it is built, the context
+    attributes come from the hub's own validated config and ids.
+    """
+    head = orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": id,
+            "source": source,
+            "type": type,
+            "subject": subject,
+            "time": time,
+            "datacontenttype": "application/json",
+            "dataschema": dataschema,
+            "sequence": str(sequence),
+            "sequencetype": "Integer",
+            "supplierid": supplierid,
+        },
+        option=orjson.OPT_UTC_Z,
+    )
+    return head[:-1] + b',"data":' + pydantic_core.to_json(data) + b"}"

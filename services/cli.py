@@ -207,12 +207,12 @@ def deadletter_replay(
 def topics(config: ConfigOpt = None) -> None:
     """Create the hub's topics (explicit partitions, retention, compaction) if missing."""
     from services.kafka import ensure_topics
-    from services.runtime import _specs
+    from services.runtime import specs_for
 
     settings, cfg = _setup(config)
 
     async def go() -> None:
-        created = await ensure_topics(settings.kafka_bootstrap, _specs(cfg))
+        created = await ensure_topics(settings.kafka_bootstrap, specs_for(cfg))
         console.print(
             f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else "")
         )

@@ -1,7 +1,12 @@
-"""Producing results and dead letters: one broker round trip per batch.
+"""Producing results and dead letters: one produce request per partition per batch.
 
-:func:`publish_all` hands every message of a batch to the producer without waiting, then
-waits once for all acknowledgements; only after that may the caller commit offsets.
+A service hands a whole batch of :class:`OutboundMessage` to a :class:`Publisher` and waits
+once for every acknowledgement; only after that may it commit its offsets.
+
+:class:`KafkaBatchPublisher` is the production publisher: it partitions by key (murmur2, as
+the Java client does), builds one record batch per (topic, partition) and sends them all at
+once. :class:`BrokerPublisher` sends through FastStream's broker one message at a time; it is
+the adapter for FastStream's in-memory ``TestKafkaBroker`` in flow tests.
 
 The dead-letter channel keeps the original bytes, key and headers of a record, and adds
 headers naming the error, its class and where the record came from (all ``schakel-dlq-*``).
@@ -10,12 +15,15 @@ headers naming the error, its class and where the record came from (all ``schake
 from __future__ import annotations
 
 import asyncio
-import base64
+import random
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
@@ -28,9 +36,13 @@ __all__ = [
     "DLQ_PARTITION",
     "DLQ_SERVICE",
     "DLQ_TOPIC",
+    "BrokerPublisher",
+    "Headers",
+    "KafkaBatchPublisher",
     "OutboundMessage",
+    "Publisher",
+    "clean_reason",
     "dead_letter",
-    "publish_all",
 ]
 
 DLQ_ERROR = "schakel-dlq-error"
@@ -43,38 +55,119 @@ DLQ_FAILED_AT = "schakel-dlq-failed-at"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _REASON_MAX = 1000
+MAX_BATCH_BYTES = 1024 * 1024
+
+Headers = tuple[tuple[str, bytes], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class OutboundMessage:
-    """A record to produce. ``headers`` are text, as the hub's producer sends them."""
+    """A record to produce, headers as Kafka carries them (name, bytes)."""
 
     topic: str
     value: bytes
     key: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Headers = ()
 
 
-async def publish_all(broker: KafkaBroker, messages: Sequence[OutboundMessage]) -> int:
-    """Send all ``messages`` and wait for every acknowledgement; returns how many were sent.
+class Publisher(Protocol):
+    """Sends a batch and returns once the broker acknowledged every message (or raises)."""
 
-    Raises the producer's error if any send fails: the caller then does not commit, and the
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None: ...
+
+
+class KafkaBatchPublisher:
+    """One record batch per (topic, partition), all sent before any is awaited.
+
+    Raises the producer's error if any batch fails: the caller then does not commit, and its
     batch is consumed again (at-least-once; consumers downstream are idempotent on event id).
     """
-    pending: list[asyncio.Future[object]] = []
-    for message in messages:
-        sent = await broker.publish(
-            message.value,
-            message.topic,
-            key=message.key,
-            headers=dict(message.headers),
-            no_confirm=True,
+
+    def __init__(self, bootstrap: str, *, client_id: str = "schakel", linger_ms: int = 2) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            max_batch_size=MAX_BATCH_BYTES,
+            max_request_size=9 * 1024 * 1024,
+            request_timeout_ms=30_000,
         )
-        if isinstance(sent, asyncio.Future):
-            pending.append(sent)
-    if pending:
-        await asyncio.gather(*pending)
-    return len(messages)
+        self._partitions: dict[str, list[int]] = {}
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def _partitions_of(self, topic: str) -> list[int]:
+        known = self._partitions.get(topic)
+        if known is None:
+            known = sorted(await self._producer.partitions_for(topic))
+            self._partitions[topic] = known
+        return known
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        groups: dict[tuple[str, int], list[OutboundMessage]] = {}
+        for message in messages:
+            partitions = await self._partitions_of(message.topic)
+            if message.key is None:
+                partition = random.choice(partitions)
+            else:
+                partition = partitions[(murmur2(message.key) & 0x7FFFFFFF) % len(partitions)]
+            groups.setdefault((message.topic, partition), []).append(message)
+        pending: list[asyncio.Future[object]] = []
+        for (topic, partition), group in groups.items():
+            batch = self._producer.create_batch()
+            for message in group:
+                if (
+                    batch.append(
+                        key=message.key,
+                        value=message.value,
+                        timestamp=None,
+                        headers=list(message.headers),
+                    )
+                    is None
+                ):
+                    batch.close()
+                    pending.append(
+                        await self._producer.send_batch(batch, topic, partition=partition)
+                    )
+                    batch = self._producer.create_batch()
+                    batch.append(
+                        key=message.key,
+                        value=message.value,
+                        timestamp=None,
+                        headers=list(message.headers),
+                    )
+            batch.close()
+            pending.append(await self._producer.send_batch(batch, topic, partition=partition))
+        if pending:
+            await asyncio.gather(*pending)
+
+
+class BrokerPublisher:
+    """Publishes through a FastStream broker, message by message (flow tests, tools)."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        pending: list[asyncio.Future[object]] = []
+        for message in messages:
+            sent = await self._broker.publish(
+                message.value,
+                message.topic,
+                key=message.key,
+                headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
+                no_confirm=True,
+            )
+            if isinstance(sent, asyncio.Future):
+                pending.append(sent)
+        if pending:
+            await asyncio.gather(*pending)
 
 
 def clean_reason(text: str) -> str:
@@ -87,7 +180,7 @@ def dead_letter(
     *,
     value: bytes,
     key: bytes | None,
-    headers: Iterable[tuple[str, bytes]],
+    headers: Iterable[tuple[str, bytes | None]],
     topic: str,
     partition: int,
     offset: int,
@@ -96,24 +189,18 @@ def dead_letter(
     service: str,
     now: datetime | None = None,
 ) -> OutboundMessage:
-    """The dead letter of one record: original bytes, key and headers, plus why and whence."""
-    kept: dict[str, str] = {}
-    for name, raw in headers:
-        if name.startswith("schakel-dlq-"):
-            continue  # a replayed record failing again gets fresh dead-letter headers
-        try:
-            kept[name] = raw.decode("utf-8") if raw is not None else ""
-        except UnicodeDecodeError:
-            kept[f"{name}.base64"] = base64.b64encode(raw).decode("ascii")
-    kept.update(
-        {
-            DLQ_ERROR: clean_reason(reason),
-            DLQ_ERROR_CLASS: type(error).__name__,
-            DLQ_TOPIC: topic,
-            DLQ_PARTITION: str(partition),
-            DLQ_OFFSET: str(offset),
-            DLQ_SERVICE: service,
-            DLQ_FAILED_AT: (now or datetime.now(UTC)).isoformat(),
-        }
-    )
-    return OutboundMessage(topic=DEADLETTER, value=value, key=key, headers=kept)
+    """The dead letter of one record: original bytes, key and headers, plus why and whence.
+
+    A replayed record that fails again gets fresh ``schakel-dlq-*`` headers, not a second set.
+    """
+    kept = [(name, raw or b"") for name, raw in headers if not name.startswith("schakel-dlq-")]
+    kept += [
+        (DLQ_ERROR, clean_reason(reason).encode()),
+        (DLQ_ERROR_CLASS, type(error).__name__.encode()),
+        (DLQ_TOPIC, topic.encode()),
+        (DLQ_PARTITION, str(partition).encode()),
+        (DLQ_OFFSET, str(offset).encode()),
+        (DLQ_SERVICE, service.encode()),
+        (DLQ_FAILED_AT, (now or datetime.now(UTC)).isoformat().encode()),
+    ]
+    return OutboundMessage(topic=DEADLETTER, value=value, key=key, headers=tuple(kept))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -12,16 +13,34 @@ from services import normaliser
 from services.config import SchakelConfig, Settings
 from services.kafka import build_broker, ensure_topics
 from services.logs import get_logger
+from services.messaging import KafkaBatchPublisher, Publisher
 
-__all__ = ["SERVICES", "build_app", "hub_topics"]
+__all__ = ["SERVICES", "build_app", "hub_topics", "specs_for"]
 
 log = get_logger(__name__)
 
-Registrar = Callable[[KafkaBroker, SchakelConfig], None]
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a service's registration gets: the broker, config, publisher, group suffix."""
+
+    broker: KafkaBroker
+    config: SchakelConfig
+    publisher: Publisher
+    group_suffix: str = ""
 
 
-def _normaliser(broker: KafkaBroker, config: SchakelConfig) -> None:
-    normaliser.register(broker, normaliser.build_normaliser(config))
+#: registers a service's subscribers; the suffix keeps test and bench consumer groups apart.
+Registrar = Callable[[Wiring], None]
+
+
+def _normaliser(w: Wiring) -> None:
+    normaliser.register(
+        w.broker,
+        normaliser.build_normaliser(w.config),
+        w.publisher,
+        group_id=normaliser.GROUP_ID + w.group_suffix,
+    )
 
 
 #: service name -> how it subscribes; every service can run alone or together.
@@ -29,29 +48,52 @@ SERVICES: dict[str, Registrar] = {"normaliser": _normaliser}
 
 
 def hub_topics(config: SchakelConfig) -> list[str]:
-    return [s.name for s in _specs(config)]
+    return [s.name for s in specs_for(config)]
 
 
-def _specs(config: SchakelConfig) -> list[TopicSpec]:
+def specs_for(config: SchakelConfig) -> list[TopicSpec]:
+    """Every topic this configuration needs."""
     return topic_specs([s.id for s in config.suppliers], [g.code for g in config.gemeenten])
 
 
 def build_app(
-    settings: Settings, config: SchakelConfig, names: Sequence[str] = ()
+    settings: Settings,
+    config: SchakelConfig,
+    names: Sequence[str] = (),
+    *,
+    group_suffix: str = "",
+    publisher: Publisher | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
-    """The app running ``names`` (all services when empty), creating its topics on start."""
+    """The app running ``names`` (all services when empty), creating its topics on start.
+
+    Results are produced by a :class:`KafkaBatchPublisher` started before the subscribers
+    and stopped after them, unless another ``publisher`` is given (flow tests).
+    """
     chosen = list(names) or list(SERVICES)
     unknown = [n for n in chosen if n not in SERVICES]
     if unknown:
         raise ValueError(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
-    broker = build_broker(settings.kafka_bootstrap, client_id=f"schakel-{'+'.join(chosen)}")
+    client_id = f"schakel-{'+'.join(chosen)}"
+    broker = build_broker(settings.kafka_bootstrap, client_id=client_id)
+    owned = None
+    if publisher is None:
+        owned = KafkaBatchPublisher(settings.kafka_bootstrap, client_id=client_id)
+        publisher = owned
+    wiring = Wiring(broker, config, publisher, group_suffix)
     for name in chosen:
-        SERVICES[name](broker, config)
+        SERVICES[name](wiring)
     app = FastStream(broker)
 
     @app.on_startup
-    async def create_topics() -> None:
-        await ensure_topics(settings.kafka_bootstrap, _specs(config))
+    async def create_topics_and_start_publisher() -> None:
+        await ensure_topics(settings.kafka_bootstrap, specs_for(config))
+        if owned is not None:
+            await owned.start()
         log.info("services starting", services=chosen, bootstrap=settings.kafka_bootstrap)
+
+    @app.after_shutdown
+    async def stop_publisher() -> None:
+        if owned is not None:
+            await owned.stop()
 
     return app, broker

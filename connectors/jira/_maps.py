@@ -19,6 +19,7 @@ map name            key                                         value
 ``change_risk``     risk label (``risk_field``)                 very_high | high | moderate | low
 ``priority``        priority name                               P1-P5
 ``resolution``      resolution name                             a resolution code
+``reopened_status`` status name that means "reopened"           any (only the names count)
 ==================  ==========================================  ================================
 """
 

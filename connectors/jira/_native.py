@@ -67,10 +67,14 @@ def label(value: object) -> str:
         return value.strip()
     if isinstance(value, list):
         for item in value:
-            found = label(item)
+            found = item.strip() if isinstance(item, str) else _object_label(item)
             if found:
                 return found
         return ""
+    return _object_label(value)
+
+
+def _object_label(value: object) -> str:
     if isinstance(value, dict):
         for key in ("name", "value", "displayName", "label"):
             shown = value.get(key)

@@ -84,6 +84,7 @@ _ISSUE_EVENTS: dict[str, EventAction] = {
 }
 _COMMENT_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 _WEBHOOK_ID = "X-Atlassian-Webhook-Identifier"
+_UNEXPECTED = "unexpected shape in Jira payload (connector error)"
 _DONE_STATUSES = frozenset({IncidentStatus.RESOLVED, IncidentStatus.CLOSED})
 _ENDED_STATUSES = frozenset(
     {IncidentStatus.RESOLVED, IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
@@ -147,7 +148,8 @@ class JiraTranslator:
             field = ".".join(str(part) for part in error["loc"]) or "record"
             raise InvalidValue(field, error.get("input"), error["msg"]) from None
         except (OverflowError, ValueError, TypeError, RecursionError) as exc:
-            raise MalformedPayload(f"not a readable Jira payload: {exc!r}"[:300]) from None
+            # a safety net: any such case is a connector bug, reported as one
+            raise MalformedPayload(f"{_UNEXPECTED}: {exc!r}"[:300]) from None
 
     def _event(self, document: JsonObject, headers: Mapping[str, bytes]) -> Translation:
         webhook = document.get("webhookEvent")

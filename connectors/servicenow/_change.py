@@ -15,26 +15,27 @@ from __future__ import annotations
 from typing import Any
 
 from connectors._base import SupplierContext, Translation
-from connectors._valuemap import ValueMap
 from connectors.errors import MissingField, UnsupportedPayload
 from connectors.servicenow import _maps
 from connectors.servicenow._common import (
     LONG_MAX,
     SHORT_MAX,
+    Lookup,
     Shared,
     build,
     clip,
-    required,
     version_of,
 )
 from connectors.servicenow._native import (
     Record,
-    display,
+    displays,
     flag,
-    is_display_form,
+    is_label,
     moment,
     raw,
+    raws,
     reference,
+    stamp,
 )
 from schemas import (
     Change,
@@ -47,11 +48,38 @@ from schemas import (
     Priority,
     SupplierSystem,
     Urgency,
-    hub_id,
     priority_from,
 )
 
 __all__ = ["ChangeReader"]
+
+
+_RAW = (
+    "sys_id",
+    "state",
+    "type",
+    "risk",
+    "impact",
+    "priority",
+    "sys_mod_count",
+    "sys_updated_by",
+    "number",
+    "close_code",
+    "approval",
+    "correlation_id",
+    "correlation_display",
+)
+_SHOWN = (
+    "short_description",
+    "description",
+    "state",
+    "category",
+    "assignment_group",
+    "implementation_plan",
+    "backout_plan",
+    "comments",
+    "work_notes",
+)
 
 
 def _as_text(value: str) -> str:
@@ -65,70 +93,93 @@ class ChangeReader:
         maps = ctx.value_maps
         self.shared = shared
         self.supplier = ctx.supplier
-        self.state = ValueMap.of("change_status", _maps.CHANGE_STATE, ChangeStatus, maps)
-        self.type = ValueMap.of("change_type", _maps.CHANGE_TYPE, ChangeType, maps)
-        self.risk = ValueMap.of("change_risk", _maps.CHANGE_RISK, ChangeRisk, maps)
-        self.close_code = ValueMap.of("change_close_code", _maps.CHANGE_CLOSE_CODE, _as_text, maps)
-        self.approval = ValueMap.of("approval", _maps.APPROVAL, _as_text, maps)
-        self.priority = ValueMap.of("priority", _maps.PRIORITY, Priority.parse, maps)
-        self.impact = ValueMap.of("impact", _maps.IMPACT, Impact, maps)
-        self.urgency = ValueMap.of("urgency", _maps.URGENCY, Urgency, maps)
+        self.state = Lookup.of("change_status", _maps.CHANGE_STATE, ChangeStatus, maps)
+        self.type = Lookup.of("change_type", _maps.CHANGE_TYPE, ChangeType, maps)
+        self.risk = Lookup.of("change_risk", _maps.CHANGE_RISK, ChangeRisk, maps)
+        self.close_code = Lookup.of("change_close_code", _maps.CHANGE_CLOSE_CODE, _as_text, maps)
+        self.approval = Lookup.of("approval", _maps.APPROVAL, _as_text, maps)
+        self.priority = Lookup.of("priority", _maps.PRIORITY, Priority.parse, maps)
+        self.impact = Lookup.of("impact", _maps.IMPACT, Impact, maps)
+        self.urgency = Lookup.of("urgency", _maps.URGENCY, Urgency, maps)
 
     def translate(self, rec: Record, operation: EventAction | None) -> Translation:
         if operation == "deleted":
             raise UnsupportedPayload("a deleted change is not translated (only CMDB deletions)")
-        sys_id = required(rec, "sys_id", "change_request")
-        local = self.shared.timezone if is_display_form(rec, "state") else None
+        (
+            sys_id,
+            state_code,
+            type_code,
+            risk_code,
+            impact_code,
+            priority_code,
+            mod_count,
+            updated_by,
+            number,
+            close_code,
+            approval,
+            correlation_id,
+            correlation_display,
+        ) = raws(rec, _RAW)
+        sys_id = sys_id.strip()
+        if not sys_id:
+            raise MissingField("sys_id", "change_request")
+        shared = self.shared
+        local = shared.timezone if is_label(rec.get("state")) else None
         updated_at = moment(rec, "sys_updated_on", local)
         if updated_at is None:
             raise MissingField("sys_updated_on", "change_request")
-        state_code = raw(rec, "state")
         if not state_code:
             raise MissingField("state", "change_request")
-        type_code = raw(rec, "type")
         if not type_code:
             raise MissingField("type", "change_request")
-        hid = hub_id(self.supplier, EntityKind.CHANGE, sys_id)
+        hid = shared.ids.hub(EntityKind.CHANGE, sys_id)
         status = self.state(state_code, field="state")
         change_type = self.type(type_code, field="type")
-        risk_code = raw(rec, "risk")
-        impact = self.impact.get(raw(rec, "impact"))
-        priority = self.priority.get(raw(rec, "priority"))
+        impact = self.impact.get(impact_code)
+        priority = self.priority.get(priority_code)
         if priority is None and impact is not None:
             urgency = self.urgency.get(raw(rec, "urgency"))
             priority = priority_from(impact, urgency) if urgency is not None else None
-        mod_count = raw(rec, "sys_mod_count")
-        updated_by = raw(rec, "sys_updated_by")
-        number = raw(rec, "number") or None
-        title = display(rec, "short_description").strip() or number or sys_id
-        comments, echo = self.shared.comments(rec, hid, updated_at, updated_by)
+        (
+            title,
+            description,
+            supplier_status,
+            category,
+            group,
+            implementation,
+            backout,
+            comments_text,
+            work_notes_text,
+        ) = displays(rec, _SHOWN)
+        title = title.strip() or number or sys_id
+        comments, echo = shared.comments(
+            comments_text, work_notes_text, hid, updated_at, updated_by
+        )
         ci_id, ci_name = reference(rec, "cmdb_ci")
-        close_code = raw(rec, "close_code").strip()
-        approval = raw(rec, "approval").strip()
-        implementation = display(rec, "implementation_plan")
-        backout = display(rec, "backout_plan")
+        close_code = close_code.strip()
+        approval = approval.strip()
         data: dict[str, Any] = {
             "hub_id": hid,
             "supplier_ref": {
                 "supplier": self.supplier,
                 "system": SupplierSystem.SERVICENOW,
                 "record_id": sys_id,
-                "number": number,
-                "correlation_id": raw(rec, "correlation_id") or None,
-                "correlation_display": raw(rec, "correlation_display") or None,
+                "number": number or None,
+                "correlation_id": correlation_id or None,
+                "correlation_display": correlation_display or None,
             },
             "title": clip(title, SHORT_MAX),
-            "description": clip(display(rec, "description"), LONG_MAX),
+            "description": clip(description, LONG_MAX),
             "change_type": change_type,
             "status": status,
-            "supplier_status": display(rec, "state") or state_code,
+            "supplier_status": supplier_status or state_code,
             "on_hold": flag(rec, "on_hold"),
             "risk": self.risk(risk_code, field="risk") if risk_code else None,
             "priority": priority,
             "impact": impact,
-            "category": display(rec, "category") or None,
+            "category": category or None,
             "ci": {"record_id": ci_id, "name": ci_name} if ci_id or ci_name else None,
-            "assignment_group": display(rec, "assignment_group") or None,
+            "assignment_group": group or None,
             "approval": self.approval.get(approval, approval) if approval else None,
             "planned_start": moment(rec, "start_date", local),
             "planned_end": moment(rec, "end_date", local),
@@ -141,12 +192,13 @@ class ChangeReader:
             "opened_at": moment(rec, "opened_at", local),
             "updated_at": updated_at,
             "version": version_of(mod_count, updated_at),
-            "origin": self.shared.origin(updated_by, echo),
+            "origin": shared.origin(updated_by, echo),
         }
+        when = stamp(rec, "sys_updated_on", updated_at, local)
         return Translation(
             kind=EntityKind.CHANGE,
             action=operation or ("created" if mod_count == "0" else "updated"),
             entity=build(Change, data, "change_request"),
-            native_event_key=f"change:{sys_id}:{mod_count}:{updated_at.isoformat()}",
+            native_event_key=f"change:{sys_id}:{mod_count}:{when}",
             recorded_at=updated_at,
         )

@@ -28,10 +28,17 @@ import unicodedata
 from typing import Any
 
 from connectors._base import SupplierContext, Translation
-from connectors._valuemap import ValueMap
 from connectors.errors import InvalidValue, MissingField
 from connectors.servicenow import _maps
-from connectors.servicenow._common import SHORT_MAX, Shared, build, clip, required, version_of
+from connectors.servicenow._common import (
+    SHORT_MAX,
+    Lookup,
+    Shared,
+    build,
+    clip,
+    required,
+    version_of,
+)
 from connectors.servicenow._native import (
     Record,
     display,
@@ -40,7 +47,7 @@ from connectors.servicenow._native import (
     raw,
     reference,
 )
-from schemas import CiStatus, ConfigurationItem, EntityKind, EventAction, SupplierSystem, hub_id
+from schemas import CiStatus, ConfigurationItem, EntityKind, EventAction, SupplierSystem
 
 __all__ = ["CiReader"]
 
@@ -61,9 +68,9 @@ class CiReader:
         options = ctx.options
         self.shared = shared
         self.supplier = ctx.supplier
-        self.operational = ValueMap.of("ci_status", _maps.CI_OPERATIONAL_STATUS, CiStatus, maps)
-        self.install = ValueMap.of("ci_install_status", _maps.CI_INSTALL_STATUS, CiStatus, maps)
-        self.relation_type = ValueMap.of("ci_relation_type", _maps.CI_RELATION_TYPE, _as_text, maps)
+        self.operational = Lookup.of("ci_status", _maps.CI_OPERATIONAL_STATUS, CiStatus, maps)
+        self.install = Lookup.of("ci_install_status", _maps.CI_INSTALL_STATUS, CiStatus, maps)
+        self.relation_type = Lookup.of("ci_relation_type", _maps.CI_RELATION_TYPE, _as_text, maps)
         self.field_gemeenten = options.get("ci_field_gemeenten") or "u_gemeenten"
         self.field_gemma = options.get("ci_field_gemma") or "u_gemma_component"
         self.field_fb_team = options.get("ci_field_fb_team") or "u_fb_team"
@@ -83,7 +90,7 @@ class CiReader:
         mod_count = raw(rec, "sys_mod_count")
         updated_by = raw(rec, "sys_updated_by")
         data: dict[str, Any] = {
-            "hub_id": hub_id(self.supplier, EntityKind.CI, sys_id),
+            "hub_id": self.shared.ids.hub(EntityKind.CI, sys_id),
             "supplier_ref": self._ref(sys_id, rec),
             "name": clip(display(rec, "name").strip() or sys_id, SHORT_MAX),
             "ci_class": table,
@@ -136,7 +143,7 @@ class CiReader:
         mod_count = raw(rec, "sys_mod_count")
         updated_by = raw(rec, "sys_updated_by")
         data: dict[str, Any] = {
-            "hub_id": hub_id(self.supplier, EntityKind.CI, sys_id),
+            "hub_id": self.shared.ids.hub(EntityKind.CI, sys_id),
             "supplier_ref": self._ref(sys_id, rec),
             "name": clip(name, SHORT_MAX),
             "ci_class": "cmdb_rel_ci",

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from connectors._base import SupplierContext
 from connectors._journal import split_journal
+from connectors._valuemap import ValueMap
 from connectors.errors import InvalidValue, MissingField
-from connectors.servicenow._native import Record, display, raw
-from schemas import EventAction, Visibility, derived_id
+from connectors.servicenow._native import Record, display, raw, whole_number
+from schemas import EntityKind, EventAction, Origin, Visibility, derived_id, hub_id
+from schemas import envelope as _envelope
 
 __all__ = [
     "LONG_MAX",
     "SHORT_MAX",
+    "Lookup",
     "Shared",
     "build",
     "clip",
@@ -30,8 +34,8 @@ SHORT_MAX = 400
 LONG_MAX = 200_000
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
-_JOURNALS = (("comments", Visibility.PUBLIC), ("work_notes", Visibility.INTERNAL))
 _OPERATIONS: dict[str, EventAction] = {
     "insert": "created",
     "update": "updated",
@@ -39,38 +43,136 @@ _OPERATIONS: dict[str, EventAction] = {
 }
 
 
+class Lookup(Generic[T]):
+    """A :class:`ValueMap` with a memo of the exact codes it has already mapped.
+
+    ``ValueMap`` folds case and spaces on every lookup; payloads repeat a handful of exact
+    codes, so those are remembered (bounded: only codes that map, at most 1,024).
+    """
+
+    __slots__ = ("_map", "_memo")
+
+    def __init__(self, value_map: ValueMap[T]) -> None:
+        self._map = value_map
+        self._memo: dict[str, T] = {}
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        defaults: Mapping[str, T],
+        convert: Callable[[str], T],
+        value_maps: Mapping[str, Mapping[str, str]],
+    ) -> Lookup[T]:
+        """The defaults with the supplier's ``value_maps[name]`` overrides (see ValueMap)."""
+        return cls(ValueMap.of(name, defaults, convert, value_maps))
+
+    def get(self, code: str, default: T | None = None) -> T | None:
+        found = self._memo.get(code)
+        if found is None:
+            found = self._map.get(code)
+            if found is None:
+                return default
+            if len(self._memo) < 1024:
+                self._memo[code] = found
+        return found
+
+    def __call__(self, code: str, *, field: str) -> T:
+        """The mapped value; InvalidValue (listing the known codes) when there is none."""
+        found = self.get(code)
+        return self._map(code, field=field) if found is None else found
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+class _Ids:
+    """``hub_id`` and ``derived_id`` of :mod:`schemas.envelope`, without ``uuid.UUID``.
+
+    The same UUID version 5 computed straight from SHA-1 (a third of the cost). Checked
+    against the envelope's own functions when built; any difference and those are used.
+    """
+
+    __slots__ = ("_namespace", "_prefix", "hub", "part")
+
+    def __init__(self, supplier: str) -> None:
+        namespace = getattr(_envelope, "_NAMESPACE", None)
+        self._namespace: bytes = getattr(namespace, "bytes", b"")
+        self._prefix = {k: f"hub|{supplier}|{k.value}|" for k in EntityKind}
+        self.hub = self._fast_hub
+        self.part = self._fast_part
+        probe = "0123456789abcdef0123456789abcdef"
+        agrees = all(
+            self._fast_hub(k, probe) == hub_id(supplier, k, probe) for k in EntityKind
+        ) and self._fast_part("a", "b|c") == derived_id("a", "b|c")
+        if not agrees:  # the envelope changed its scheme: use it as it is
+            self.hub = lambda kind, record_id: hub_id(supplier, kind, record_id)
+            self.part = derived_id
+
+    def _uuid5(self, name: str) -> str:
+        x = hashlib.sha1(self._namespace + name.encode()).hexdigest()
+        # RFC 4122: version nibble 5; variant bits 10 in the top of byte 8
+        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+    def _fast_hub(self, kind: EntityKind, record_id: str) -> str:
+        return self._uuid5(self._prefix[kind] + record_id)
+
+    def _fast_part(self, *parts: str) -> str:
+        return self._uuid5("part|" + "|".join(parts))
+
+
 class Shared:
     """The supplier facts every entity translator needs, prepared once."""
 
-    __slots__ = ("accounts", "marker", "supplier", "timezone")
+    __slots__ = ("_origins", "accounts", "ids", "marker", "supplier", "timezone")
 
     def __init__(self, ctx: SupplierContext) -> None:
         self.supplier = ctx.supplier
         self.accounts = frozenset(a.casefold() for a in ctx.schakel_accounts)
         self.marker = ctx.schakel_marker
         self.timezone = ctx.timezone
+        self.ids = _Ids(ctx.supplier)
+        self._origins: dict[tuple[str, bool], Origin] = {}
 
     def by_schakel(self, account: str) -> bool:
         return bool(account) and account.casefold() in self.accounts
 
-    def origin(self, updated_by: str, echo: bool = False) -> dict[str, Any]:
-        """Who made the change: ``sys_updated_by``; Schakel when it is one of its accounts."""
-        return {"by_schakel": echo or self.by_schakel(updated_by), "actor": updated_by or None}
+    def origin(self, updated_by: str, echo: bool = False) -> Origin:
+        """Who made the change: ``sys_updated_by``; Schakel when it is one of its accounts.
+
+        Origins are immutable and few (one per account), so each is validated once and
+        shared; the memo is bounded.
+        """
+        key = (updated_by, echo)
+        found = self._origins.get(key)
+        if found is None:
+            found = build(
+                Origin,
+                {"by_schakel": echo or self.by_schakel(updated_by), "actor": updated_by or None},
+                "origin",
+            )
+            if len(self._origins) >= 4096:
+                self._origins.clear()
+            self._origins[key] = found
+        return found
 
     def comments(
-        self, rec: Record, hid: str, updated_at: datetime, updated_by: str
+        self, comments: str, work_notes: str, hid: str, updated_at: datetime, updated_by: str
     ) -> tuple[list[dict[str, Any]], bool]:
         """Journal entries of ``comments`` (public) and ``work_notes`` (internal), oldest first.
 
         Also says whether the record's latest change is a Schakel-marked entry written at
         ``updated_at`` (an echo of a comment Schakel posted under another account).
         """
-        texts = [(field, vis, display(rec, field)) for field, vis in _JOURNALS]
-        if not (texts[0][2] or texts[1][2]):
+        if not (comments or work_notes):
             return [], False
         out: list[dict[str, Any]] = []
         echo = False
-        for field, visibility, text in texts:
+        part_id = self.ids.part
+        for field, visibility, text in (
+            ("comments", Visibility.PUBLIC, comments),
+            ("work_notes", Visibility.INTERNAL, work_notes),
+        ):
             if not text:
                 continue
             try:
@@ -81,11 +183,10 @@ class Shared:
                 created = entry.created_at or updated_at
                 author = entry.author or updated_by or None
                 marked = entry.body.startswith(self.marker)
-                body = clip(entry.body, LONG_MAX)
                 out.append(
                     {
-                        "comment_id": derived_id(hid, field, created.isoformat(), entry.body),
-                        "body": body,
+                        "comment_id": part_id(hid, field, created.isoformat(), entry.body),
+                        "body": clip(entry.body, LONG_MAX),
                         "visibility": visibility,
                         "author": author,
                         "created_at": created,
@@ -95,6 +196,14 @@ class Shared:
                 echo = echo or (marked and created == updated_at)
         out.sort(key=lambda c: c["created_at"])
         return out, echo
+
+    def journal(
+        self, rec: Record, hid: str, updated_at: datetime, updated_by: str
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """:meth:`comments` of a record's ``comments`` and ``work_notes`` fields."""
+        return self.comments(
+            display(rec, "comments"), display(rec, "work_notes"), hid, updated_at, updated_by
+        )
 
 
 def required(rec: Record, field: str, entity: str) -> str:
@@ -107,11 +216,9 @@ def required(rec: Record, field: str, entity: str) -> str:
 def version_of(mod_count: str, updated_at: datetime, field: str = "sys_mod_count") -> int:
     """The supplier's update counter, else milliseconds since the epoch of the update."""
     if mod_count:
-        if mod_count.isascii() and mod_count.isdigit() and len(mod_count) <= 19:
+        if mod_count.isascii() and mod_count.isdigit() and len(mod_count) <= 18:
             return int(mod_count)
-        if mod_count[0] == "-" and mod_count[1:].isascii() and mod_count[1:].isdigit():
-            return 0
-        raise InvalidValue(field, mod_count, "a whole number")
+        return max(whole_number(mod_count.strip(), field), 0)
     return max(int(updated_at.timestamp() * 1000), 0)
 
 

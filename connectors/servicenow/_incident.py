@@ -12,26 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 from connectors._base import SupplierContext, Translation
-from connectors._valuemap import ValueMap
 from connectors.errors import MissingField, UnsupportedPayload
 from connectors.servicenow import _maps
 from connectors.servicenow._common import (
     LONG_MAX,
     SHORT_MAX,
+    Lookup,
     Shared,
     build,
     clip,
-    required,
     version_of,
 )
 from connectors.servicenow._native import (
     Record,
     display,
+    displays,
     integer,
-    is_display_form,
+    is_label,
     moment,
     raw,
+    raws,
     reference,
+    stamp,
 )
 from schemas import (
     EntityKind,
@@ -44,13 +46,36 @@ from schemas import (
     ResolutionCode,
     SupplierSystem,
     Urgency,
-    hub_id,
     priority_from,
 )
 
 __all__ = ["IncidentReader"]
 
 _RESOLVED = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+_RAW = (
+    "sys_id",
+    "state",
+    "incident_state",
+    "impact",
+    "urgency",
+    "priority",
+    "sys_mod_count",
+    "sys_updated_by",
+    "number",
+    "correlation_id",
+    "correlation_display",
+)
+_SHOWN = (
+    "short_description",
+    "description",
+    "category",
+    "subcategory",
+    "assignment_group",
+    "assigned_to",
+    "close_code",
+    "comments",
+    "work_notes",
+)
 _OPEN = frozenset({IncidentStatus.NEW, IncidentStatus.IN_PROGRESS, IncidentStatus.ON_HOLD})
 
 
@@ -61,93 +86,118 @@ class IncidentReader:
         maps = ctx.value_maps
         self.shared = shared
         self.supplier = ctx.supplier
-        self.state = ValueMap.of("status", _maps.INCIDENT_STATE, IncidentStatus, maps)
-        self.hold = ValueMap.of("hold_reason", _maps.HOLD_REASON, HoldReason, maps)
-        self.impact = ValueMap.of("impact", _maps.IMPACT, Impact, maps)
-        self.urgency = ValueMap.of("urgency", _maps.URGENCY, Urgency, maps)
-        self.priority = ValueMap.of("priority", _maps.PRIORITY, Priority.parse, maps)
-        self.resolution = ValueMap.of("resolution", _maps.RESOLUTION, ResolutionCode, maps)
+        self.state = Lookup.of("status", _maps.INCIDENT_STATE, IncidentStatus, maps)
+        self.hold = Lookup.of("hold_reason", _maps.HOLD_REASON, HoldReason, maps)
+        self.impact = Lookup.of("impact", _maps.IMPACT, Impact, maps)
+        self.urgency = Lookup.of("urgency", _maps.URGENCY, Urgency, maps)
+        self.priority = Lookup.of("priority", _maps.PRIORITY, Priority.parse, maps)
+        self.resolution = Lookup.of("resolution", _maps.RESOLUTION, ResolutionCode, maps)
 
     def translate(self, rec: Record, operation: EventAction | None) -> Translation:
         if operation == "deleted":
             raise UnsupportedPayload("a deleted incident is not translated (only CMDB deletions)")
-        sys_id = required(rec, "sys_id", "incident")
-        state_code = raw(rec, "state")
-        state_field = "state" if state_code else "incident_state"
+        (
+            sys_id,
+            state_code,
+            legacy_state,
+            impact_code,
+            urgency_code,
+            priority_code,
+            mod_count,
+            updated_by,
+            number,
+            correlation_id,
+            correlation_display,
+        ) = raws(rec, _RAW)
+        sys_id = sys_id.strip()
+        if not sys_id:
+            raise MissingField("sys_id", "incident")
+        state_field = "state"
         if not state_code:
-            state_code = raw(rec, "incident_state")
-        local = self.shared.timezone if is_display_form(rec, state_field) else None
+            state_field, state_code = "incident_state", legacy_state
+        shared = self.shared
+        local = shared.timezone if is_label(rec.get(state_field)) else None
         updated_at = moment(rec, "sys_updated_on", local)
         if updated_at is None:
             raise MissingField("sys_updated_on", "incident")
         if not state_code:
             raise MissingField("state", "incident")
-        hid = hub_id(self.supplier, EntityKind.INCIDENT, sys_id)
+        hid = shared.ids.hub(EntityKind.INCIDENT, sys_id)
         status = self.state(state_code, field="state")
-        impact = self.impact.get(raw(rec, "impact"))
-        urgency = self.urgency.get(raw(rec, "urgency"))
-        priority = self.priority.get(raw(rec, "priority"))
+        impact = self.impact.get(impact_code)
+        urgency = self.urgency.get(urgency_code)
+        priority = self.priority.get(priority_code)
         if priority is None:
             if impact is None or urgency is None:
                 raise MissingField("priority (or impact and urgency)", "incident")
             priority = priority_from(impact, urgency)
-        mod_count = raw(rec, "sys_mod_count")
-        updated_by = raw(rec, "sys_updated_by")
-        number = raw(rec, "number") or None
-        title = display(rec, "short_description").strip() or number or sys_id
-        comments, echo = self.shared.comments(rec, hid, updated_at, updated_by)
+        (
+            title,
+            description,
+            category,
+            subcategory,
+            group,
+            assignee,
+            close_code,
+            comments_text,
+            work_notes_text,
+        ) = displays(rec, _SHOWN)
+        title = title.strip() or number or sys_id
+        comments, echo = shared.comments(
+            comments_text, work_notes_text, hid, updated_at, updated_by
+        )
         ci_id, ci_name = reference(rec, "cmdb_ci")
+        is_open = status in _OPEN
         data: dict[str, Any] = {
             "hub_id": hid,
             "supplier_ref": {
                 "supplier": self.supplier,
                 "system": SupplierSystem.SERVICENOW,
                 "record_id": sys_id,
-                "number": number,
-                "correlation_id": raw(rec, "correlation_id") or None,
-                "correlation_display": raw(rec, "correlation_display") or None,
+                "number": number or None,
+                "correlation_id": correlation_id or None,
+                "correlation_display": correlation_display or None,
             },
             "title": clip(title, SHORT_MAX),
-            "description": clip(display(rec, "description"), LONG_MAX),
+            "description": clip(description, LONG_MAX),
             "status": status,
             "supplier_status": display(rec, state_field) or state_code,
-            "hold_reason": self._hold_reason(rec, status),
+            "hold_reason": self._hold_reason(rec) if status is IncidentStatus.ON_HOLD else None,
             "priority": priority,
             "impact": impact,
             "urgency": urgency,
-            "category": display(rec, "category") or None,
-            "subcategory": display(rec, "subcategory") or None,
+            "category": category or None,
+            "subcategory": subcategory or None,
             "ci": {"record_id": ci_id, "name": ci_name} if ci_id or ci_name else None,
-            "assignment_group": display(rec, "assignment_group") or None,
-            "assignee": display(rec, "assigned_to") or None,
-            "resolution": self._resolution(rec, status),
-            "reopened": status in _OPEN and integer(rec, "reopen_count") > 0,
+            "assignment_group": group or None,
+            "assignee": assignee or None,
+            "resolution": self._resolution(rec, close_code)
+            if close_code or status in _RESOLVED
+            else None,
+            "reopened": is_open and integer(rec, "reopen_count") > 0,
             "comments": comments,
             "opened_at": moment(rec, "opened_at", local),
             "updated_at": updated_at,
             "resolved_at": moment(rec, "resolved_at", local),
             "closed_at": moment(rec, "closed_at", local),
             "version": version_of(mod_count, updated_at),
-            "origin": self.shared.origin(updated_by, echo),
+            "origin": shared.origin(updated_by, echo),
         }
+        when = stamp(rec, "sys_updated_on", updated_at, local)
         return Translation(
             kind=EntityKind.INCIDENT,
             action=operation or ("created" if mod_count == "0" else "updated"),
             entity=build(Incident, data, "incident"),
-            native_event_key=f"incident:{sys_id}:{mod_count}:{updated_at.isoformat()}",
+            native_event_key=f"incident:{sys_id}:{mod_count}:{when}",
             recorded_at=updated_at,
         )
 
-    def _hold_reason(self, rec: Record, status: IncidentStatus) -> HoldReason | None:
-        if status is not IncidentStatus.ON_HOLD:
-            return None
+    def _hold_reason(self, rec: Record) -> HoldReason | None:
         code = raw(rec, "hold_reason")
         return self.hold.get(code, HoldReason.OTHER) if code else HoldReason.OTHER
 
-    def _resolution(self, rec: Record, status: IncidentStatus) -> dict[str, Any] | None:
-        code = display(rec, "close_code")
-        if not code and status not in _RESOLVED:
-            return None
+    def _resolution(self, rec: Record, code: str) -> dict[str, Any] | None:
+        """For resolved and closed incidents, and any other that has a close code."""
         notes = display(rec, "close_notes")
         mapped = self.resolution.get(code, ResolutionCode.OTHER) if code else ResolutionCode.OTHER
         return {

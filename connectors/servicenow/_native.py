@@ -29,15 +29,20 @@ from connectors.errors import InvalidValue, MalformedPayload, UnsupportedPayload
 __all__ = [
     "Record",
     "display",
+    "displays",
     "flag",
     "integer",
     "is_display_form",
+    "is_label",
     "is_sys_id",
     "moment",
     "pair_parts",
     "raw",
+    "raws",
     "records_of",
     "reference",
+    "stamp",
+    "whole_number",
 ]
 
 #: One record as orjson gives it; values are read (and checked) field by field.
@@ -45,7 +50,7 @@ Record = dict[str, Any]
 
 _PAIR_KEYS = frozenset({"value", "display_value", "link"})
 _SYS_ID = re.compile(r"[0-9a-f]{32}")
-_GROUPED = re.compile(r"-?\d{1,3}(?:([,.])\d{3})(?:\1\d{3})*")
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:([,.])[0-9]{3})(?:\1[0-9]{3})*")
 
 
 def records_of(document: object) -> list[Record]:
@@ -54,6 +59,8 @@ def records_of(document: object) -> list[Record]:
         raise MalformedPayload("a ServiceNow payload is a JSON object")
     if "sys_id" in document:
         return [document]
+    if "error" in document and "result" not in document and len(document) <= 2:
+        raise UnsupportedPayload('a ServiceNow error response ({"error": ...}), not a record')
     body = document.get("result", document)
     if type(body) is dict:
         return [body]
@@ -62,14 +69,12 @@ def records_of(document: object) -> list[Record]:
             if type(item) is not dict:
                 raise MalformedPayload(f"not a ServiceNow record: result[{index}] is not an object")
         return body
-    if "error" in document and len(document) <= 2:  # {"error": {...}, "status": "failure"}
-        raise UnsupportedPayload("ServiceNow error response, not a record")
     return [document]
 
 
 def pair_parts(value: dict[str, Any], field: str) -> tuple[object, object]:
     """``(value, display_value)`` of a pair or reference; InvalidValue for any other object."""
-    if not value.keys() <= _PAIR_KEYS:
+    if not _PAIR_KEYS.issuperset(value):
         raise InvalidValue(field, value, "a value, a {display_value, value} pair or a reference")
     stored = value.get("value")
     shown = value.get("display_value")
@@ -98,11 +103,7 @@ def _text(value: object, field: str) -> str:
     raise InvalidValue(field, value, "a text, number or boolean")
 
 
-def raw(rec: Record, field: str) -> str:
-    """The stored value as text (``""`` when empty or absent), from any of the forms."""
-    value = rec.get(field)
-    if type(value) is str:
-        return value
+def _raw_of(value: object, field: str) -> str:
     if value is None:
         return ""
     if type(value) is dict:
@@ -110,11 +111,7 @@ def raw(rec: Record, field: str) -> str:
     return _text(value, field)
 
 
-def display(rec: Record, field: str) -> str:
-    """The display value when the payload has one, else the stored value."""
-    value = rec.get(field)
-    if type(value) is str:
-        return value
+def _display_of(value: object, field: str) -> str:
     if value is None:
         return ""
     if type(value) is dict:
@@ -122,6 +119,38 @@ def display(rec: Record, field: str) -> str:
         text = _text(shown, field)
         return text if text else _text(stored, field)
     return _text(value, field)
+
+
+def raw(rec: Record, field: str) -> str:
+    """The stored value as text (``""`` when empty or absent), from any of the forms."""
+    value = rec.get(field)
+    return value if type(value) is str else _raw_of(value, field)
+
+
+def display(rec: Record, field: str) -> str:
+    """The display value when the payload has one, else the stored value."""
+    value = rec.get(field)
+    return value if type(value) is str else _display_of(value, field)
+
+
+def raws(rec: Record, fields: tuple[str, ...]) -> list[str]:
+    """:func:`raw` of several fields in one call (the hot path reads many)."""
+    get = rec.get
+    out = []
+    for field in fields:
+        value = get(field)
+        out.append(value if type(value) is str else _raw_of(value, field))
+    return out
+
+
+def displays(rec: Record, fields: tuple[str, ...]) -> list[str]:
+    """:func:`display` of several fields in one call."""
+    get = rec.get
+    out = []
+    for field in fields:
+        value = get(field)
+        out.append(value if type(value) is str else _display_of(value, field))
+    return out
 
 
 def is_sys_id(text: str) -> bool:
@@ -153,7 +182,11 @@ def reference(rec: Record, field: str) -> tuple[str | None, str | None]:
 
 def is_display_form(rec: Record, state_field: str) -> bool:
     """True when ``state_field`` is a plain label (``"In Progress"``), not a code."""
-    value = rec.get(state_field)
+    return is_label(rec.get(state_field))
+
+
+def is_label(value: object) -> bool:
+    """True for a plain, non-numeric text: a choice field's display value."""
     if type(value) is not str or not value:
         return False
     head = value[1:] if value[0] == "-" else value
@@ -170,8 +203,8 @@ def moment(rec: Record, field: str, local: tzinfo | None = None) -> datetime | N
         if local is not None:
             zone = local
         elif len(value) == 19 and value[10] == " ":
-            try:  # the raw form "2015-11-02 22:04:15", UTC
-                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            try:  # the raw form "2015-11-02 22:04:15", UTC (appending beats .replace())
+                return datetime.fromisoformat(value + "+00:00")
             except ValueError:
                 pass
     elif value is None:
@@ -188,12 +221,33 @@ def moment(rec: Record, field: str, local: tzinfo | None = None) -> datetime | N
         raise InvalidValue(field, value, "a datetime within range") from None
 
 
+def stamp(rec: Record, field: str, parsed: datetime, local: tzinfo | None) -> str:
+    """``parsed.isoformat()`` of ``moment(rec, field, local)``; from the text when that is
+    the plain UTC form "YYYY-MM-DD HH:MM:SS" (same result, a third of the cost)."""
+    text = rec.get(field)
+    if (
+        local is None
+        and type(text) is str
+        and len(text) == 19
+        and text[10] == " "
+        and text[4] == text[7] == "-"
+        and text[13] == text[16] == ":"
+    ):
+        return f"{text[:10]}T{text[11:]}+00:00"
+    return parsed.isoformat()
+
+
 def integer(rec: Record, field: str) -> int:
     """A whole number (0 when empty); display texts with digit grouping are read too."""
-    text = raw(rec, field).strip()
-    if not text:
+    value = rec.get(field)
+    if value == "0" or value == "" or value is None:
         return 0
-    if text.isascii() and (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+    return whole_number((value if type(value) is str else _raw_of(value, field)).strip(), field)
+
+
+def whole_number(text: str, field: str) -> int:
+    """``text`` as a whole number: ``"12"``, ``"-3"``, or grouped display text ``"1,204"``."""
+    if text.isascii() and (text.isdigit() or (text[:1] == "-" and text[1:].isdigit())):
         if len(text) <= 19:
             return int(text)
     elif _GROUPED.fullmatch(text):  # display form: "1,234" or "1.234"

@@ -4,7 +4,8 @@ Tables: ``incident`` (:mod:`._incident`), ``change_request`` (:mod:`._change`), 
 class (``cmdb_ci*``, site classes ``u_cmdb_ci*``, ``service_offering``) and the relation table
 ``cmdb_rel_ci`` (:mod:`._cmdb`). The table is read from ``sys_class_name`` (a table name, or
 its display label such as "Incident"), else the ``schakel-table`` header, else the number
-prefix (INC, CHG).
+prefix (INC, CHG), else the shape: ``cmdb_rel_ci`` is not extensible, so its records carry no
+``sys_class_name`` but always ``parent``, ``child`` and ``type``.
 
 Business rules may say what happened: a record field ``operation`` or the header
 ``schakel-operation`` holding ``insert``, ``update`` or ``delete`` (``current.operation()``).
@@ -91,6 +92,8 @@ def is_ci_table(name: str) -> bool:
 def table_of(rec: Record, hint: str = "") -> str:
     """The record's table: ``sys_class_name``, else the header hint, else the number prefix."""
     declared = raw(rec, "sys_class_name").strip()
+    if declared == "incident":
+        return declared
     if declared:
         folded = declared.casefold()
         known = _TABLES.get(folded)
@@ -105,6 +108,8 @@ def table_of(rec: Record, hint: str = "") -> str:
     for prefix, name in _NUMBER_PREFIXES:
         if number.startswith(prefix):
             return name
+    if not declared and "parent" in rec and "child" in rec and "type" in rec:
+        return "cmdb_rel_ci"  # not an extensible table, so its records have no sys_class_name
     if declared:
         return declared
     raise UnsupportedPayload("cannot tell the ServiceNow table (no sys_class_name or number)")

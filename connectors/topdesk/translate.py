@@ -16,6 +16,14 @@ Mapping decisions (defaults in :mod:`connectors.topdesk._maps`, all overridable 
   still carries a completion/closure date while its flags say it is not completed/closed.
 * Priority: the priority name through ``priority`` (names starting ``P<n>`` or ``<n> -`` are
   read too), else the impact x urgency matrix, else ``options["default_priority"]``.
+* Change: changeType simple -> standard, extensive -> normal (``change_type``). Status
+  (response fields unconfirmed, read tolerantly): canceled/cancelled/rejected -> cancelled,
+  closed -> closed, else the first of status/processingStatus/phase/currentPhase whose name
+  ``change_status`` knows (``completed`` lifts anything earlier to review), else new.
+* Asset: archived -> retired, else ``@status`` through ``ci_status`` (IMPACTED -> repair);
+  gemeenten (CBS codes, list or comma text), GEMMA component, FB team and support group come
+  from asset fields named by ``options["ci_field_*"]``; ``modificationDate`` has no offset
+  and is read as UTC.
 * Version: ``modificationDate`` in epoch milliseconds. Event key: id, modificationDate and a
   digest of the embedded progress-trail entries.
 * Echo: the ``modifier`` is one of Schakel's accounts; without a modifier, the newest
@@ -185,13 +193,13 @@ class TopdeskTranslator:
         hid = hub_id(self.ctx.supplier, EntityKind.INCIDENT, record_id)
         processing = name_of(doc.get("processingStatus"))
         closure = name_of(doc.get("closureCode"))
-        status = self._incident_status(doc, processing, closure)
-        impact = self.impact.get(name_of(doc.get("impact")))
-        urgency = self.urgency.get(name_of(doc.get("urgency")))
-        priority = self._incident_priority(name_of(doc.get("priority")), impact, urgency)
         operator = obj(doc.get("operator"))
         group = name_of(doc.get("operatorGroup"))
         person = _person_operator(operator, doc.get("operatorGroup"))
+        status = self._incident_status(doc, processing, closure, bool(person))
+        impact = self.impact.get(name_of(doc.get("impact")))
+        urgency = self.urgency.get(name_of(doc.get("urgency")))
+        priority = self._incident_priority(name_of(doc.get("priority")), impact, urgency)
         if not group and operator is not None and not person:
             group = name_of(operator)
         comments = self._comments(doc, hid, updated_at)
@@ -244,7 +252,9 @@ class TopdeskTranslator:
             recorded_at=updated_at,
         )
 
-    def _incident_status(self, doc: Json, processing: str, closure: str) -> IncidentStatus:
+    def _incident_status(
+        self, doc: Json, processing: str, closure: str, assigned: bool
+    ) -> IncidentStatus:
         mapped = self.status.get(processing)
         closed = flag(doc.get("closed")) or text(doc.get("status")).casefold().endswith("archived")
         if closed or flag(doc.get("completed")):
@@ -258,8 +268,7 @@ class TopdeskTranslator:
             return IncidentStatus.ON_HOLD
         if mapped is not None:
             return mapped
-        person = _person_operator(obj(doc.get("operator")), doc.get("operatorGroup"))
-        return IncidentStatus.IN_PROGRESS if person else IncidentStatus.NEW
+        return IncidentStatus.IN_PROGRESS if assigned else IncidentStatus.NEW
 
     def _incident_priority(
         self, name: str, impact: Impact | None, urgency: Urgency | None
@@ -465,9 +474,7 @@ class TopdeskTranslator:
                     visibility=Visibility.PUBLIC if visible else Visibility.INTERNAL,
                     author=author,
                     created_at=created,
-                    by_schakel=body.startswith(self.marker)
-                    or memo.lstrip().startswith(self.marker)
-                    or self._is_schakel(author),
+                    by_schakel=self._is_schakel(author) or self._has_marker(body, memo),
                 )
             )
         out.sort(key=_comment_order)
@@ -482,6 +489,10 @@ class TopdeskTranslator:
             if newest.created_at is not None and newest.created_at >= updated_at - _ECHO_WINDOW:
                 return Origin(by_schakel=newest.by_schakel, actor=newest.author)
         return Origin()
+
+    def _has_marker(self, body: str, memo: str) -> bool:
+        marker = self.marker
+        return bool(marker) and (body.startswith(marker) or memo.lstrip().startswith(marker))
 
     def _is_schakel(self, name: str | None) -> bool:
         return name is not None and name.casefold() in self.accounts
@@ -540,7 +551,14 @@ def _gemeenten(value: object, field: str) -> tuple[str, ...]:
     raw: Iterable[object] = value if isinstance(value, list) else (value,)
     codes: list[str] = []
     for item in raw:
-        shown = name_of(item) or (text(item.get("text")) if isinstance(item, dict) else "")
+        if item is None:
+            continue
+        if isinstance(item, str):
+            shown = item
+        elif isinstance(item, dict):
+            shown = name_of(item) or text(item.get("text"))
+        else:
+            raise InvalidValue(field, item, "CBS gemeentecodes as text or {name} options")
         for part in _CODE_SEPARATORS.split(shown):
             if not part:
                 continue
@@ -570,7 +588,8 @@ def _first_when(doc: Json, fields: Sequence[str]) -> datetime | None:
 
 
 def _action(created_at: datetime | None, updated_at: datetime) -> EventAction:
-    if created_at is not None and epoch_ms(updated_at) - epoch_ms(created_at) <= (
+    """Created when the record was modified no later than a second after its creation."""
+    if created_at is not None and 0 <= epoch_ms(updated_at) - epoch_ms(created_at) <= (
         _CREATED_WINDOW_MS
     ):
         return "created"

@@ -33,6 +33,7 @@ from schemas import (
 
 __all__ = [
     "CATEGORY",
+    "CHANGE_ON_HOLD",
     "CHANGE_STATUS",
     "CI_STATUS",
     "COMPLETION_STATUS",
@@ -41,6 +42,7 @@ __all__ = [
     "RESOLUTION",
     "STATUS",
     "URGENCY",
+    "truth",
 ]
 
 #: Request category -> the entity it becomes.
@@ -118,8 +120,7 @@ URGENCY: dict[str, Urgency] = {
     "low": Urgency.MEDIUM,
 }
 
-#: Request status -> change status, for requests of category rfc. Whether the change is
-#: on hold follows ``STATUS`` (ON_HOLD there means on hold here).
+#: Request status -> change status, for requests of category rfc.
 CHANGE_STATUS: dict[str, ChangeStatus] = {
     "assigned": ChangeStatus.NEW,
     "on_backlog": ChangeStatus.NEW,
@@ -133,6 +134,27 @@ CHANGE_STATUS: dict[str, ChangeStatus] = {
     "declined": ChangeStatus.CANCELLED,
     "completed": ChangeStatus.CLOSED,
 }
+
+#: Request statuses in which an rfc is on hold. Not workflow_pending: for an rfc the Xurrent
+#: workflow *is* the change being carried out.
+CHANGE_ON_HOLD: dict[str, bool] = {
+    "waiting_for": True,
+    "waiting_for_customer": True,
+    "reservation_pending": True,
+    "project_pending": True,
+    "on_backlog": True,
+}
+
+
+def truth(value: str) -> bool:
+    """A value-map override's text as a boolean."""
+    folded = value.strip().casefold()
+    if folded in ("true", "yes", "1"):
+        return True
+    if folded in ("false", "no", "0"):
+        return False
+    raise ValueError("expected true or false")
+
 
 #: CI status -> common CI status.
 CI_STATUS: dict[str, CiStatus] = {

@@ -31,7 +31,7 @@ Mapping decisions
   or CANCELLED when the ``completion_reason`` says nothing was resolved (value map
   ``completion_status``: duplicate, withdrawn, rejected, conflict, declined). A resolved
   request's ``completed_at`` is ``resolved_at``; a cancelled one's is ``closed_at``. Xurrent
-  has no separate "closed".
+  has no separate "closed" (a site mapping completed to closed gets both times).
 - Resolution (value map ``resolution``): solved, workaround, gone (not reproducible),
   duplicate, withdrawn, unsolvable (not solved); no_reply, rejected, conflict, declined -> other.
 - Priority: impact top/high -> HIGH, medium, low (value map ``impact``); urgency HIGH when the
@@ -45,11 +45,13 @@ Mapping decisions
 - Change (category rfc): type normal, emergency when urgent; status by value map
   ``change_status`` (assigned/on_backlog new, accepted/waiting assess, reservation/project
   pending scheduled, in_progress/workflow_pending implement: the workflow *is* the change,
-  declined cancelled, completed closed, or cancelled by ``completion_status``); on hold when
-  the incident status map says ON_HOLD and the change is not finished.
+  declined cancelled, completed closed, or cancelled by ``completion_status``); on hold in
+  the waiting/pending statuses except workflow_pending (value map ``change_on_hold``).
 - Notes: the event's ``note`` (or an enriched ``notes`` list) become comments; ``internal``
   true is INTERNAL, false PUBLIC, absent INTERNAL (never leak a note we cannot classify);
   notes without text are skipped.
+- Description: Xurrent's request note is write-only in the API, so ``description`` is read
+  only when the enricher supplies it (e.g. the first note's text); otherwise it is empty.
 - Category: Incident.category is the request category (incident, complaint), subcategory the
   service instance; Change.category is the service instance.
 - CI: ``product.category`` (or ``rule_set``, or the product name) is the class; ``label`` is the
@@ -100,6 +102,7 @@ from schemas import (
     Comment,
     ConfigurationItem,
     EntityKind,
+    EventAction,
     HoldReason,
     Impact,
     Incident,
@@ -122,7 +125,8 @@ __all__ = ["XurrentTranslator"]
 _TITLE_MAX = 400
 _TEXT_MAX = 200_000
 _DELIVERY_HEADER = "x-xurrent-delivery"
-_CI_EVENTS = {"ci.create": "created", "ci.update": "updated"}
+_CI_EVENTS: dict[str, EventAction] = {"ci.create": "created", "ci.update": "updated"}
+_DONE = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
 _GEMEENTE = re.compile(r"^GM\d{4}$")
 _SPLIT = re.compile(r"[\s,;]+")
 _FINISHED = (ChangeStatus.CLOSED, ChangeStatus.CANCELLED)
@@ -148,6 +152,7 @@ class XurrentTranslator:
         self.impact = ValueMap.of("impact", _maps.IMPACT, Impact, maps)
         self.urgency = ValueMap.of("urgency", _maps.URGENCY, Urgency, maps)
         self.change_status = ValueMap.of("change_status", _maps.CHANGE_STATUS, ChangeStatus, maps)
+        self.change_hold = ValueMap.of("change_on_hold", _maps.CHANGE_ON_HOLD, _maps.truth, maps)
         self.ci_status = ValueMap.of("ci_status", _maps.CI_STATUS, CiStatus, maps)
         self.accounts = frozenset(a.casefold() for a in ctx.schakel_accounts)
         self.marker = ctx.schakel_marker
@@ -209,8 +214,10 @@ class XurrentTranslator:
             raise MissingField("status", "request")
         base_status = self.status(status_code, field="status")
         reason = code(payload, "completion_reason")
-        if base_status is IncidentStatus.RESOLVED and reason:
-            base_status = self.completion_status.get(reason) or IncidentStatus.RESOLVED
+        if base_status in _DONE and reason:
+            outcome = self.completion_status.get(reason)
+            if outcome is not None and outcome is not IncidentStatus.RESOLVED:
+                base_status = outcome  # a completion that resolved nothing (withdrawn, ...)
         urgent = flag(payload, "urgent")
         impact_code = code(payload, "impact")
         impact = self.impact(impact_code, field="impact") if impact_code else None
@@ -278,7 +285,7 @@ class XurrentTranslator:
             if hold is HoldReason.OTHER and payload.get("supplier"):
                 hold = HoldReason.AWAITING_SUPPLIER
         resolution = None
-        if status is IncidentStatus.RESOLVED or (status is IncidentStatus.CANCELLED and reason):
+        if status in _DONE or (status is IncidentStatus.CANCELLED and reason):
             resolution = Resolution(
                 code=self.resolution.get(reason, ResolutionCode.OTHER)
                 if reason
@@ -301,8 +308,10 @@ class XurrentTranslator:
             assignee=ref_name(payload, "member"),
             resolution=resolution,
             reopened=reopened,
-            resolved_at=completed_at if status is IncidentStatus.RESOLVED else None,
-            closed_at=completed_at if status is IncidentStatus.CANCELLED else None,
+            resolved_at=completed_at if status in _DONE else None,
+            closed_at=completed_at
+            if status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+            else None,
             response_due_at=timestamp(payload, "response_target_at", tz, tokens=True),
             resolve_due_at=timestamp(payload, "resolution_target_at", tz, tokens=True),
         )
@@ -325,7 +334,7 @@ class XurrentTranslator:
             **common,
             change_type=ChangeType.EMERGENCY if urgent else ChangeType.NORMAL,
             status=status,
-            on_hold=not finished and incident_status is IncidentStatus.ON_HOLD,
+            on_hold=not finished and bool(self.change_hold.get(status_code)),
             category=ref_name(payload, "service_instance"),
             actual_end=completed_at if status is ChangeStatus.CLOSED else None,
             close_code=reason if finished else None,
@@ -443,7 +452,7 @@ class XurrentTranslator:
         )
         return Translation(
             kind=EntityKind.CI,
-            action="created" if _CI_EVENTS[event] == "created" else "updated",
+            action=_CI_EVENTS[event],
             entity=ci,
             native_event_key=_event_key(body, event, record_id, updated_at, payload, headers),
             recorded_at=updated_at,

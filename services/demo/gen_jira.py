@@ -16,7 +16,7 @@ import orjson
 
 from schemas.topics import inbound_topic
 
-__all__ = ["SUPPLIER", "jira_change", "jira_incident"]
+__all__ = ["SUPPLIER", "jira_change", "jira_event", "jira_incident"]
 
 SUPPLIER = "zaakplatform"
 NativeEvent = tuple[str, bytes, bytes]
@@ -291,3 +291,8 @@ def jira_change(rng: random.Random, serial: int, now: datetime) -> NativeEvent:
         "Wijziging aanvragen",
     )
     return inbound_topic(SUPPLIER), key.encode(), orjson.dumps(body)
+
+
+def jira_event(rng: random.Random, serial: int, now: datetime) -> NativeEvent:
+    """The zaakplatform's mixed traffic: three incidents to one change."""
+    return (jira_change if serial % 4 == 3 else jira_incident)(rng, serial, now)

@@ -18,7 +18,7 @@ from schemas import SupplierSystem
 from schemas.topics import INBOUND_PATTERN
 from services.config import SchakelConfig, SupplierConfig
 from services.kafka import raw_batch_decoder, raw_batch_parser
-from services.messaging import publish_all
+from services.messaging import Publisher
 from services.normaliser.pipeline import Normaliser, SupplierRoute
 
 __all__ = ["GROUP_ID", "build_normaliser", "register", "supplier_context"]
@@ -59,9 +59,10 @@ def build_normaliser(config: SchakelConfig) -> Normaliser:
 def register(
     broker: KafkaBroker,
     normaliser: Normaliser,
+    publisher: Publisher,
     *,
     group_id: str = GROUP_ID,
-    max_records: int = 1000,
+    max_records: int = 2000,
 ) -> None:
     """Subscribe the normaliser to every ``schakel.inbound.<supplier>`` topic."""
 
@@ -70,7 +71,9 @@ def register(
         group_id=group_id,
         batch=True,
         max_records=max_records,
-        batch_timeout_ms=50,
+        batch_timeout_ms=20,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=50 * 1024 * 1024,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=raw_batch_parser,
@@ -78,4 +81,4 @@ def register(
     )
     async def normalise_inbound(records: Any) -> None:
         result = normaliser.normalise_batch(records)
-        await publish_all(broker, result.messages)
+        await publisher.send_all(result.messages)

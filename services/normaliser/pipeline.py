@@ -20,23 +20,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-import pydantic_core
 from pydantic import ValidationError
 
 from connectors import ConnectorError, InboundRecord, Translation, Translator
-from schemas import (
-    Change,
-    CloudEvent,
-    ConfigurationItem,
-    EntityKind,
-    Incident,
-    SchemaError,
-    event_id,
-    event_type,
-)
-from schemas.envelope import DATASCHEMA
+from schemas import EntityKind, SchemaError, event_id, event_type
+from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CHANGES, CIS, INCIDENTS, supplier_of_inbound
 from services.errors import PayloadTooLarge, RejectedRecord, UnknownSupplier
 from services.logs import get_logger
@@ -52,14 +42,9 @@ __all__ = [
     "VersionGate",
 ]
 
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 SERVICE = "normaliser"
 TOPIC_OF = {EntityKind.INCIDENT: INCIDENTS, EntityKind.CHANGE: CHANGES, EntityKind.CI: CIS}
-_ENVELOPE: dict[EntityKind, type[CloudEvent[Any]]] = {
-    EntityKind.INCIDENT: CloudEvent[Incident],
-    EntityKind.CHANGE: CloudEvent[Change],
-    EntityKind.CI: CloudEvent[ConfigurationItem],
-}
 
 log = get_logger(__name__)
 
@@ -209,28 +194,28 @@ class Normaliser:
                 "stale update ignored", hub_id=entity.hub_id, event_id=ev_id, version=entity.version
             )
             return
-        event = _ENVELOPE[translation.kind](
+        value = encode_event(
             id=ev_id,
             source=self.routes[supplier].source,
             type=event_type(translation.kind, translation.action),
             subject=entity.hub_id,
             time=translation.recorded_at,
             dataschema=DATASCHEMA[translation.kind],
-            sequence=str(entity.version),
+            sequence=entity.version,
             supplierid=supplier,
             data=entity,
         )
+        hub = entity.hub_id.encode()
         result.messages.append(
             OutboundMessage(
                 topic=TOPIC_OF[translation.kind],
-                value=pydantic_core.to_json(event),
-                key=entity.hub_id.encode(),
-                headers={
-                    "content-type": CONTENT_TYPE,
-                    "schakel-event-id": ev_id,
-                    "schakel-hub-id": entity.hub_id,
-                    "schakel-correlation-id": entity.hub_id,
-                },
+                value=value,
+                key=hub,
+                headers=(
+                    ("content-type", CONTENT_TYPE),
+                    ("schakel-event-id", ev_id.encode()),
+                    ("schakel-hub-id", hub),
+                ),
             )
         )
         result.normalised += 1

@@ -1,0 +1,308 @@
+"""Benchmark harness: raw aiokafka passthrough vs the Schakel normaliser, same broker, same run.
+
+Both consume in batches, produce every result, wait for all acknowledgements, and only then
+commit: the delivery guarantees of the product. Measured:
+
+(a) passthrough: consume -> produce the same bytes -> ack -> commit (the ceiling);
+(b) normaliser throughput: the real FastStream service on a pre-loaded inbound topic;
+(c) normaliser latency at a fixed offered rate: supplier send -> normalised event received.
+
+Usage: ``python -m bench.run [--events N] [--rate R] [--seconds S] [--mix servicenow|all]``.
+Results print as a table and are appended to ``bench/results.jsonl``; copy the summary into
+``bench/RESULTS.md`` with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from schemas.topics import CHANGES, CIS, INCIDENTS, inbound_topic
+from services.config import SchakelConfig, Settings, load_config
+from services.demo.traffic import GENERATORS, mixed_traffic
+from services.kafka import ensure_topics
+from services.logs import configure_logging
+from services.messaging import KafkaBatchPublisher, OutboundMessage
+from services.normaliser import GROUP_ID
+from services.runtime import build_app, specs_for
+
+console = Console()
+BOOTSTRAP = os.environ.get("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+RESULTS = Path(__file__).parent / "results.jsonl"
+PARTITIONS = 6
+
+
+async def _create(topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in topics])
+    finally:
+        await admin.close()
+
+
+async def _preload(topic_of: Callable[[str], str], events: list[tuple[str, bytes, bytes]]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=20, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("pre-loading supplier events", total=len(events))
+            for index, (topic, key, value) in enumerate(events):
+                pending.append(await producer.send(topic_of(topic), value, key=key))
+                if len(pending) >= 5000:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+                    progress.update(task, completed=index + 1)
+            await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def _wait_committed(group: str, topics: set[str], total: int, label: str) -> float:
+    """Seconds until ``group`` has committed ``total`` offsets on ``topics`` (one admin client,
+    polled every 50 ms: the poll costs the measured service next to nothing)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    started = time.perf_counter()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(label, total=total)
+            while True:
+                offsets = await admin.list_consumer_group_offsets(group)
+                done = sum(
+                    m.offset for tp, m in offsets.items() if tp.topic in topics and m.offset > 0
+                )
+                progress.update(task, completed=done)
+                if done >= total:
+                    return time.perf_counter() - started
+                if time.perf_counter() - started > 600:
+                    raise TimeoutError(f"{label}: {done}/{total} committed after 600 s")
+                await asyncio.sleep(0.05)
+    finally:
+        await admin.close()
+
+
+async def passthrough(events: list[tuple[str, bytes, bytes]]) -> dict[str, float]:
+    """(a) Raw aiokafka: batch consume, produce all, await all acks, commit."""
+    run = uuid.uuid4().hex[:6]
+    source, sink = f"bench.pass.in.{run}", f"bench.pass.out.{run}"
+    await _create([source, sink])
+    await _preload(lambda _: source, events)
+    group = f"bench-pass-{run}"
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=50 * 1024 * 1024,
+    )
+    producer = KafkaBatchPublisher(BOOTSTRAP)  # aiokafka send_batch per partition, acks=all
+    await consumer.start()
+    await producer.start()
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=100, max_records=2000)
+            out = [
+                OutboundMessage(sink, r.value or b"", r.key, tuple(r.headers))
+                for records in batch.values()
+                for r in records
+            ]
+            if out:
+                await producer.send_all(out)
+                await consumer.commit()
+
+    worker = asyncio.create_task(loop())
+    try:
+        elapsed = await _wait_committed(group, {source}, len(events), "passthrough")
+    finally:
+        stop.set()
+        await worker
+        await consumer.stop()
+        await producer.stop()
+    return {"events": len(events), "seconds": elapsed, "events_per_s": len(events) / elapsed}
+
+
+def _bench_config(base: SchakelConfig, systems: list[str]) -> tuple[SchakelConfig, dict[str, str]]:
+    """The example config with fresh supplier ids per run (fresh topics, fresh group offsets)."""
+    run = uuid.uuid4().hex[:6]
+    renamed = {}
+    suppliers = []
+    for supplier in base.suppliers:
+        if supplier.id in systems:
+            new = supplier.model_copy(update={"id": f"{supplier.id}-b{run}"})
+            renamed[supplier.id] = new.id
+            suppliers.append(new)
+    config = base.model_copy(
+        update={"suppliers": suppliers, "routing": base.routing.model_copy(update={"rules": []})}
+    )
+    config._source_path = base.source_path
+    return config, renamed
+
+
+async def normaliser_throughput(
+    base: SchakelConfig, count: int, suppliers: list[str]
+) -> dict[str, float]:
+    """(b) The real normaliser service on a pre-loaded inbound topic."""
+    config, renamed = _bench_config(base, suppliers)
+    await ensure_topics(BOOTSTRAP, specs_for(config))
+    events = list(mixed_traffic(count, seed=11, suppliers=suppliers))
+    await _preload(lambda t: inbound_topic(renamed[t.removeprefix("schakel.inbound.")]), events)
+    suffix = f"-bench-{uuid.uuid4().hex[:6]}"
+    group = GROUP_ID + suffix
+    app, _ = build_app(
+        Settings(kafka_bootstrap=BOOTSTRAP), config, ["normaliser"], group_suffix=suffix
+    )
+    await app.start()
+    try:
+        elapsed = await _wait_committed(
+            group, {inbound_topic(v) for v in renamed.values()}, count, "normaliser"
+        )
+    finally:
+        await app.stop()
+    return {"events": count, "seconds": elapsed, "events_per_s": count / elapsed}
+
+
+async def normaliser_latency(
+    base: SchakelConfig, rate: float, seconds: float, suppliers: list[str]
+) -> dict[str, float]:
+    """(c) Offered load at a fixed rate; latency = send -> normalised event consumed."""
+    config, renamed = _bench_config(base, suppliers)
+    await ensure_topics(BOOTSTRAP, specs_for(config))
+    suffix = f"-lat-{uuid.uuid4().hex[:6]}"
+    app, _ = build_app(
+        Settings(kafka_bootstrap=BOOTSTRAP), config, ["normaliser"], group_suffix=suffix
+    )
+    await app.start()
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    reader = AIOKafkaConsumer(
+        INCIDENTS,
+        CHANGES,
+        CIS,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=None,
+        auto_offset_reset="latest",
+    )
+    await reader.start()
+    await reader.seek_to_end()
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=0)
+    await producer.start()
+    total = int(rate * seconds)
+    done = asyncio.Event()
+
+    async def read() -> None:
+        while len(latencies) < total:
+            batch = await reader.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for records in batch.values():
+                for r in records:
+                    ref = orjson.loads(r.value)["data"]["supplier_ref"]
+                    for reference in (ref.get("number"), ref.get("record_id")):
+                        if reference in sent_at:
+                            latencies.append(now - sent_at.pop(reference))
+                            break
+        done.set()
+
+    task = asyncio.create_task(read())
+    try:
+        started = time.perf_counter()
+        for index, (topic, key, value) in enumerate(
+            mixed_traffic(total, seed=5, suppliers=suppliers)
+        ):
+            supplier = renamed[topic.removeprefix("schakel.inbound.")]
+            sent_at[key.decode()] = time.perf_counter()  # key: the supplier's ticket reference
+            await producer.send(inbound_topic(supplier), value, key=key)
+            delay = started + (index + 1) / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=30)
+    finally:
+        task.cancel()
+        await producer.stop()
+        await reader.stop()
+        await app.stop()
+    latencies.sort()
+    ms = [x * 1000 for x in latencies]
+    return {
+        "offered_rate": rate,
+        "events": total,
+        "received": len(ms),
+        "p50_ms": statistics.median(ms) if ms else float("nan"),
+        "p99_ms": ms[int(len(ms) * 0.99) - 1] if ms else float("nan"),
+        "max_ms": ms[-1] if ms else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--mix", default="servicenow", choices=["servicenow", "all"])
+    args = parser.parse_args()
+    configure_logging("console", "WARNING")
+    base = load_config(os.environ.get("SCHAKEL_CONFIG", "config/schakel.yaml"))
+    suppliers = (
+        ["kpn"]
+        if args.mix == "servicenow"
+        else [s for s in GENERATORS if s in {x.id for x in base.suppliers}]
+    )
+
+    async def go() -> dict[str, object]:
+        payloads = list(mixed_traffic(args.events, seed=3, suppliers=suppliers))
+        a = await passthrough(payloads)
+        b = await normaliser_throughput(base, args.events, suppliers)
+        c = await normaliser_latency(base, args.rate, args.seconds, suppliers)
+        return {"passthrough": a, "normaliser": b, "latency": c}
+
+    results = asyncio.run(go())
+    table = Table(title=f"Schakel benchmark ({args.mix}, {args.events} events)")
+    for column in ("measure", "value"):
+        table.add_column(column)
+    a, b, c = results["passthrough"], results["normaliser"], results["latency"]
+    table.add_row("(a) passthrough events/s", f"{a['events_per_s']:,.0f}")  # type: ignore[index]
+    table.add_row("(b) normaliser events/s", f"{b['events_per_s']:,.0f}")  # type: ignore[index]
+    table.add_row("(b)/(a)", f"{b['events_per_s'] / a['events_per_s']:.2f}")  # type: ignore[index]
+    table.add_row(f"(c) p50 at {args.rate:,.0f}/s", f"{c['p50_ms']:.1f} ms")  # type: ignore[index]
+    table.add_row(f"(c) p99 at {args.rate:,.0f}/s", f"{c['p99_ms']:.1f} ms")  # type: ignore[index]
+    table.add_row("(c) received/offered", f"{c['received']}/{c['events']}")  # type: ignore[index]
+    console.print(table)
+    record = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "python": platform.python_version(),
+        "mix": args.mix,
+        **results,
+    }
+    with RESULTS.open("ab") as out:
+        out.write(orjson.dumps(record) + b"\n")
+
+
+if __name__ == "__main__":
+    main()

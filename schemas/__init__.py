@@ -15,7 +15,7 @@ from schemas.envelope import (
     source_urn,
 )
 from schemas.errors import InvalidCode, InvalidTimestamp, SchemaError
-from schemas.routing import RecipientRef, RoutingDecision
+from schemas.routing import RecipientRef, RoutedTicket, RoutingDecision
 from schemas.tickets import Change, CiRef, Comment, Incident, Origin, Resolution, SupplierRef
 from schemas.vocab import (
     ChangeRisk,
@@ -58,6 +58,7 @@ __all__ = [
     "RecipientRef",
     "Resolution",
     "ResolutionCode",
+    "RoutedTicket",
     "RoutingDecision",
     "SchemaError",
     "SupplierRef",

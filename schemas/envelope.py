@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas._types import UtcDatetime
 from schemas.cis import ConfigurationItem
+from schemas.routing import RoutedTicket
 from schemas.tickets import Change, Incident
 from schemas.vocab import EntityKind
 
@@ -38,13 +39,13 @@ __all__ = [
 
 _NAMESPACE = uuid.UUID("6c7e5e39-2b8f-5a53-9b1e-5c68616b656c")  # fixed: changing it re-keys all
 
-EventAction = Literal["created", "updated", "deleted"]
+EventAction = Literal["created", "updated", "deleted", "routed"]
 
 #: ``type`` per entity and action; reverse DNS, one version segment, no organisation name.
 EVENT_TYPES: dict[tuple[EntityKind, str], str] = {
     (kind, action): f"nl.itsm.{kind.value}.{action}.v1"
     for kind in EntityKind
-    for action in ("created", "updated", "deleted")
+    for action in ("created", "updated", "deleted", "routed")
 }
 
 DATASCHEMA: dict[EntityKind, str] = {
@@ -55,7 +56,7 @@ DATASCHEMA: dict[EntityKind, str] = {
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
-D = TypeVar("D", Incident, Change, ConfigurationItem)
+D = TypeVar("D", Incident, Change, ConfigurationItem, RoutedTicket)
 
 SourceUrn = Annotated[
     str, StringConstraints(pattern=r"^urn:nld:(oin|kvk):[0-9A-Za-z]+:systeem:[a-z0-9-]+$")
@@ -115,7 +116,7 @@ def encode_event(
     dataschema: str,
     sequence: int,
     supplierid: str,
-    data: Incident | Change | ConfigurationItem,
+    data: Incident | Change | ConfigurationItem | RoutedTicket,
 ) -> bytes:
     """The JSON of ``CloudEvent(...)`` without building the envelope model (hot path).
 

@@ -35,7 +35,10 @@ def _extra_models() -> dict[str, type[BaseModel]]:
     """Models that later packages add to the contract (kept out of the import cycle)."""
     from schemas import routing
 
-    return {"routingdecision.v1.json": routing.RoutingDecision}
+    return {
+        "routingdecision.v1.json": routing.RoutingDecision,
+        "cloudevent-routedticket.v1.json": CloudEvent[routing.RoutedTicket],
+    }
 
 
 def render_all() -> dict[str, bytes]:

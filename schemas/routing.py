@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from schemas._types import MODEL_CONFIG, GemeenteCode, UtcDatetime
+from schemas.tickets import Change, Incident
 
-__all__ = ["RecipientRef", "RoutingDecision"]
+__all__ = ["RecipientRef", "RoutedTicket", "RoutingDecision"]
 
 
 class RecipientRef(BaseModel):
@@ -29,3 +32,18 @@ class RoutingDecision(BaseModel):
     recipients: tuple[RecipientRef, ...]
     explanation: str = Field(description="The decision in words an FB team understands.")
     decided_at: UtcDatetime
+
+
+class RoutedTicket(BaseModel):
+    """What lands on ``schakel.gemeente.<GMxxxx>.v1`` (and ``schakel.triage.v1``): the ticket
+    as normalised, with the decision that sent it there.
+
+    The envelope is a CloudEvent of type ``nl.itsm.<kind>.routed.v1``; its id is derived from
+    the normalised event id and the gemeente (or "triage"), so a re-routed redelivery keeps it.
+    """
+
+    model_config = MODEL_CONFIG
+
+    kind: Literal["incident", "change"]
+    ticket: Incident | Change
+    decision: RoutingDecision

@@ -17,6 +17,7 @@ __all__ = [
     "NORMALISED",
     "REPLIES",
     "SLA",
+    "TRIAGE",
     "TopicSpec",
     "gemeente_topic",
     "inbound_topic",
@@ -31,6 +32,7 @@ CIS = "schakel.cis.v1"
 DEADLETTER = "schakel.deadletter.v1"
 REPLIES = "schakel.replies.v1"
 SLA = "schakel.sla.v1"
+TRIAGE = "schakel.triage.v1"
 NORMALISED = (INCIDENTS, CHANGES, CIS)
 
 INBOUND_PREFIX = "schakel.inbound."
@@ -94,6 +96,7 @@ def topic_specs(
         TopicSpec(DEADLETTER, 1, {**_retention(30), **big}),
         TopicSpec(REPLIES, partitions, _retention(400)),
         TopicSpec(SLA, partitions, _retention(400)),
+        TopicSpec(TRIAGE, 3, _retention(400)),
     ]
     specs += [TopicSpec(inbound_topic(s), partitions, {**_retention(14), **big}) for s in suppliers]
     specs += [TopicSpec(outbound_topic(s), partitions, _retention(30)) for s in suppliers]

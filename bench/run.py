@@ -35,7 +35,7 @@ from rich.table import Table
 
 from schemas.topics import CHANGES, CIS, INCIDENTS, inbound_topic
 from services.config import SchakelConfig, Settings, load_config
-from services.demo.traffic import GENERATORS, mixed_traffic
+from services.demo.traffic import GENERATORS, Generator, mixed_traffic, servicenow_incident
 from services.kafka import ensure_topics
 from services.logs import configure_logging
 from services.messaging import KafkaBatchPublisher, OutboundMessage
@@ -45,6 +45,8 @@ from services.runtime import build_app, specs_for
 console = Console()
 BOOTSTRAP = os.environ.get("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 RESULTS = Path(__file__).parent / "results.jsonl"
+#: the generator table of this run: ServiceNow incidents only, or the four systems' mixes
+TABLE: dict[str, Generator] = {"kpn": servicenow_incident}
 PARTITIONS = 6
 
 
@@ -170,7 +172,7 @@ async def normaliser_throughput(
     """(b) The real normaliser service on a pre-loaded inbound topic."""
     config, renamed = _bench_config(base, suppliers)
     await ensure_topics(BOOTSTRAP, specs_for(config))
-    events = list(mixed_traffic(count, seed=11, suppliers=suppliers))
+    events = list(mixed_traffic(count, seed=11, suppliers=suppliers, generators=TABLE))
     await _preload(lambda t: inbound_topic(renamed[t.removeprefix("schakel.inbound.")]), events)
     suffix = f"-bench-{uuid.uuid4().hex[:6]}"
     group = GROUP_ID + suffix
@@ -232,7 +234,7 @@ async def normaliser_latency(
     try:
         started = time.perf_counter()
         for index, (topic, key, value) in enumerate(
-            mixed_traffic(total, seed=5, suppliers=suppliers)
+            mixed_traffic(total, seed=5, suppliers=suppliers, generators=TABLE)
         ):
             supplier = renamed[topic.removeprefix("schakel.inbound.")]
             sent_at[key.decode()] = time.perf_counter()  # key: the supplier's ticket reference
@@ -268,14 +270,13 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("console", "WARNING")
     base = load_config(os.environ.get("SCHAKEL_CONFIG", "config/schakel.yaml"))
-    suppliers = (
-        ["kpn"]
-        if args.mix == "servicenow"
-        else [s for s in GENERATORS if s in {x.id for x in base.suppliers}]
-    )
+    if args.mix == "all":
+        TABLE.clear()
+        TABLE.update(GENERATORS)
+    suppliers = [s for s in TABLE if s in {x.id for x in base.suppliers}]
 
     async def go() -> dict[str, object]:
-        payloads = list(mixed_traffic(args.events, seed=3, suppliers=suppliers))
+        payloads = list(mixed_traffic(args.events, seed=3, suppliers=suppliers, generators=TABLE))
         a = await passthrough(payloads)
         b = await normaliser_throughput(base, args.events, suppliers)
         c = await normaliser_latency(base, args.rate, args.seconds, suppliers)

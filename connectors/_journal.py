@@ -39,7 +39,10 @@ def split_journal(text: str, tz: tzinfo) -> list[JournalEntry]:
     for index, match in enumerate(headers):
         end = headers[index + 1].start() if index + 1 < len(headers) else len(text)
         body = text[match.end() : end].strip()
-        at = datetime.fromisoformat(match["at"]).replace(tzinfo=tz)
+        try:
+            at: datetime | None = datetime.fromisoformat(match["at"]).replace(tzinfo=tz)
+        except ValueError:  # an impossible date in a header: keep the entry, without a time
+            at = None
         entries.append(JournalEntry(at, match["author"].strip(), match["label"].strip(), body))
     entries.sort(key=lambda e: e.created_at or datetime.min.replace(tzinfo=tz))
     return entries

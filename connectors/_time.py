@@ -30,7 +30,10 @@ def parse_datetime(value: object, *, field: str, naive_tz: tzinfo = UTC) -> date
         raise InvalidValue(field, value, "an ISO 8601 or 'YYYY-MM-DD HH:MM:SS' datetime") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=naive_tz)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidValue(field, value, "a datetime within the years 1-9999 in UTC") from None
 
 
 def parse_epoch_ms(value: object, *, field: str) -> datetime:

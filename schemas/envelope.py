@@ -9,6 +9,7 @@ gets the same event id, and every event of one ticket gets the same hub id.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -38,6 +39,18 @@ __all__ = [
 ]
 
 _NAMESPACE = uuid.UUID("6c7e5e39-2b8f-5a53-9b1e-5c68616b656c")  # fixed: changing it re-keys all
+_NS_BYTES = _NAMESPACE.bytes
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(_NAMESPACE, name))`` straight from SHA-1 (hot path: a third the cost).
+
+    RFC 9562: version nibble 5, variant bits 10 at the top of byte 8. A test holds it equal to
+    the standard library's result.
+    """
+    x = hashlib.sha1(_NS_BYTES + name.encode(), usedforsecurity=False).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 EventAction = Literal["created", "updated", "deleted", "routed"]
 
@@ -65,17 +78,17 @@ SourceUrn = Annotated[
 
 def hub_id(supplier: str, kind: EntityKind, record_id: str) -> str:
     """The hub id of a supplier record: stable for the life of the ticket."""
-    return str(uuid.uuid5(_NAMESPACE, f"hub|{supplier}|{kind.value}|{record_id}"))
+    return _uuid5(f"hub|{supplier}|{kind.value}|{record_id}")
 
 
 def event_id(supplier: str, native_event_key: str) -> str:
     """The CloudEvent id of one supplier event; the same native event gives the same id."""
-    return str(uuid.uuid5(_NAMESPACE, f"event|{supplier}|{native_event_key}"))
+    return _uuid5(f"event|{supplier}|{native_event_key}")
 
 
 def derived_id(*parts: str) -> str:
     """A deterministic id for a sub-record (a comment, a relation) from its identifying parts."""
-    return str(uuid.uuid5(_NAMESPACE, "part|" + "|".join(parts)))
+    return _uuid5("part|" + "|".join(parts))
 
 
 def event_type(kind: EntityKind, action: EventAction) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -15,7 +14,6 @@ from connectors._valuemap import ValueMap
 from connectors.errors import InvalidValue, MissingField
 from connectors.servicenow._native import Record, display, raw, whole_number
 from schemas import EntityKind, EventAction, Origin, Visibility, derived_id, hub_id
-from schemas import envelope as _envelope
 
 __all__ = [
     "LONG_MAX",
@@ -83,42 +81,14 @@ class Lookup(Generic[T]):
         return self._map(code, field=field) if found is None else found
 
 
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
 class _Ids:
-    """``hub_id`` and ``derived_id`` of :mod:`schemas.envelope`, without ``uuid.UUID``.
+    """``hub_id`` and ``derived_id`` bound to one supplier."""
 
-    The same UUID version 5 computed straight from SHA-1 (a third of the cost). Checked
-    against the envelope's own functions when built; any difference and those are used.
-    """
-
-    __slots__ = ("_namespace", "_prefix", "hub", "part")
+    __slots__ = ("hub", "part")
 
     def __init__(self, supplier: str) -> None:
-        namespace = getattr(_envelope, "_NAMESPACE", None)
-        self._namespace: bytes = getattr(namespace, "bytes", b"")
-        self._prefix = {k: f"hub|{supplier}|{k.value}|" for k in EntityKind}
-        self.hub = self._fast_hub
-        self.part = self._fast_part
-        probe = "0123456789abcdef0123456789abcdef"
-        agrees = all(
-            self._fast_hub(k, probe) == hub_id(supplier, k, probe) for k in EntityKind
-        ) and self._fast_part("a", "b|c") == derived_id("a", "b|c")
-        if not agrees:  # the envelope changed its scheme: use it as it is
-            self.hub = lambda kind, record_id: hub_id(supplier, kind, record_id)
-            self.part = derived_id
-
-    def _uuid5(self, name: str) -> str:
-        x = hashlib.sha1(self._namespace + name.encode()).hexdigest()
-        # RFC 4122: version nibble 5; variant bits 10 in the top of byte 8
-        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
-
-    def _fast_hub(self, kind: EntityKind, record_id: str) -> str:
-        return self._uuid5(self._prefix[kind] + record_id)
-
-    def _fast_part(self, *parts: str) -> str:
-        return self._uuid5("part|" + "|".join(parts))
+        self.hub: Callable[[EntityKind, str], str] = lambda kind, rid: hub_id(supplier, kind, rid)
+        self.part: Callable[..., str] = derived_id
 
 
 class Shared:

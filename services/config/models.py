@@ -218,6 +218,19 @@ class SupplierConfig(_Model):
     mapping: Text | None = None
     max_payload_bytes: PositiveInt = 1_048_576
     timezone: TimeZoneName = "Europe/Amsterdam"
+    options: dict[Text, str] = Field(
+        default_factory=dict,
+        description="Connector options, e.g. ci_field_gemeenten, default_priority, "
+        "request_type_field (see each connector's docstring).",
+    )
+    schakel_accounts: list[Text] = Field(
+        default_factory=lambda: ["schakel", "schakel-integration"],
+        description="Accounts (names or ids) Schakel writes into this supplier's tool with; "
+        "changes made by them are echoes and produce no new event.",
+    )
+    schakel_marker: Text = Field(
+        default="[schakel]", description="Prefix of comments Schakel writes into the tool."
+    )
 
     @model_validator(mode="after")
     def _mapping_iff_mapped(self) -> Self:

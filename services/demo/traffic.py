@@ -104,16 +104,37 @@ def servicenow_incident(rng: random.Random, serial: int, now: datetime) -> Nativ
 
 Generator = Callable[[random.Random, int, datetime], NativeEvent]
 
-#: supplier id -> generator of its native payloads; connectors add theirs here.
-GENERATORS: dict[str, Generator] = {"kpn": servicenow_incident}
+
+def _generators() -> dict[str, Generator]:
+    from services.demo.gen_jira import jira_event
+    from services.demo.gen_servicenow import servicenow_mixed
+    from services.demo.gen_topdesk import topdesk_mixed
+    from services.demo.gen_xurrent import xurrent_event
+
+    return {
+        "kpn": servicenow_mixed,
+        "centric": topdesk_mixed,
+        "zaakplatform": jira_event,
+        "werkplekdienst": xurrent_event,
+    }
+
+
+#: supplier id (of the example config) -> generator of its native payloads, mixed entities.
+#: The key of every generated record is the supplier's ticket reference (number or id).
+GENERATORS: dict[str, Generator] = _generators()
 
 
 def mixed_traffic(
-    count: int, *, seed: int = 7, suppliers: list[str] | None = None
+    count: int,
+    *,
+    seed: int = 7,
+    suppliers: list[str] | None = None,
+    generators: dict[str, Generator] | None = None,
 ) -> Iterator[NativeEvent]:
     """``count`` native events, round-robin over the suppliers that have a generator."""
+    table = generators or GENERATORS
     rng = random.Random(seed)
-    names = [s for s in (suppliers or list(GENERATORS)) if s in GENERATORS]
+    names = [s for s in (suppliers or list(table)) if s in table]
     now = datetime.now(UTC).replace(microsecond=0)
     for serial in range(count):
-        yield GENERATORS[names[serial % len(names)]](rng, serial, now)
+        yield table[names[serial % len(names)]](rng, serial, now)

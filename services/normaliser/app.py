@@ -28,7 +28,7 @@ GROUP_ID = "schakel-normaliser"
 
 def supplier_context(supplier: SupplierConfig, config_dir: str | None = None) -> SupplierContext:
     """What a connector may know of a supplier, from the hub configuration."""
-    options: dict[str, str] = {}
+    options: dict[str, str] = dict(supplier.options)
     if supplier.mapping:
         options["mapping"] = supplier.mapping
     if config_dir:
@@ -40,6 +40,8 @@ def supplier_context(supplier: SupplierConfig, config_dir: str | None = None) ->
         value_maps=supplier.value_maps,
         timezone=ZoneInfo(supplier.timezone),
         options=options,
+        schakel_marker=supplier.schakel_marker,
+        schakel_accounts=frozenset(a.casefold() for a in supplier.schakel_accounts),
     )
 
 

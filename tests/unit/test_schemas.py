@@ -120,3 +120,12 @@ def test_envelope_follows_nl_gov_profile() -> None:
 def test_source_urn_is_always_valid(name: str) -> None:
     urn = source_urn("12345678", name)
     assert urn.startswith("urn:nld:kvk:12345678:systeem:")
+
+
+@given(st.text(max_size=80))
+def test_fast_uuid5_equals_the_standard_library(name: str) -> None:
+    import uuid
+
+    from schemas.envelope import _NAMESPACE, _uuid5
+
+    assert _uuid5(name) == str(uuid.uuid5(_NAMESPACE, name))

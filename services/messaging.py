@@ -84,23 +84,36 @@ class KafkaBatchPublisher:
     """
 
     def __init__(self, bootstrap: str, *, client_id: str = "schakel", linger_ms: int = 2) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            max_batch_size=MAX_BATCH_BYTES,
-            max_request_size=9 * 1024 * 1024,
-            request_timeout_ms=30_000,
-        )
+        self._options: dict[str, object] = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "max_batch_size": MAX_BATCH_BYTES,
+            "max_request_size": 9 * 1024 * 1024,
+            "request_timeout_ms": 30_000,
+        }
+        self._producer_: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
 
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._producer_ is None:
+            raise RuntimeError("KafkaBatchPublisher.start() was not awaited")
+        return self._producer_
+
     async def start(self) -> None:
-        await self._producer.start()
+        """Connect (the aiokafka producer must be created inside the running loop)."""
+        if self._producer_ is None:
+            self._producer_ = AIOKafkaProducer(**self._options)
+            await self._producer_.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer_ is not None:
+            await self._producer_.stop()
+            self._producer_ = None
+            self._partitions.clear()
 
     async def _partitions_of(self, topic: str) -> list[int]:
         known = self._partitions.get(topic)

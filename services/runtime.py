@@ -61,7 +61,7 @@ def build_app(
     config: SchakelConfig,
     names: Sequence[str] = (),
     *,
-    group_suffix: str = "",
+    group_suffix: str | None = None,
     publisher: Publisher | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
     """The app running ``names`` (all services when empty), creating its topics on start.
@@ -79,7 +79,8 @@ def build_app(
     if publisher is None:
         owned = KafkaBatchPublisher(settings.kafka_bootstrap, client_id=client_id)
         publisher = owned
-    wiring = Wiring(broker, config, publisher, group_suffix)
+    suffix = settings.group_suffix if group_suffix is None else group_suffix
+    wiring = Wiring(broker, config, publisher, suffix)
     for name in chosen:
         SERVICES[name](wiring)
     app = FastStream(broker)

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     store_url: str = Field(default="sqlite+aiosqlite:///schakel.db", min_length=1)
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
+    group_suffix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Appended to every consumer group id: keeps a benchmark's or a second "
+        "hub's groups apart from the production ones on a shared broker.",
+    )
 
     @field_validator("log_level")
     @classmethod

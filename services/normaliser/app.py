@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 
 from connectors import SupplierContext, translator_for
 from schemas import SupplierSystem
-from schemas.topics import INBOUND_PATTERN
+from schemas.topics import inbound_topic
 from services.config import SchakelConfig, SupplierConfig
 from services.kafka import raw_batch_decoder, raw_batch_parser
 from services.messaging import Publisher
@@ -66,10 +66,15 @@ def register(
     group_id: str = GROUP_ID,
     max_records: int = 2000,
 ) -> None:
-    """Subscribe the normaliser to every ``schakel.inbound.<supplier>`` topic."""
+    """Subscribe the normaliser to the inbound topic of every configured supplier.
+
+    Explicit topics rather than a pattern: a new consumer group (a new deployment, a second
+    hub) then reads the history of its own suppliers only, not of every topic that ever
+    matched ``schakel.inbound.*``. Adding a supplier is a config change and a restart.
+    """
 
     @broker.subscriber(
-        pattern=INBOUND_PATTERN,
+        *(inbound_topic(supplier) for supplier in sorted(normaliser.routes)),
         group_id=group_id,
         batch=True,
         max_records=max_records,

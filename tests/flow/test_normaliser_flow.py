@@ -67,15 +67,6 @@ async def test_malformed_payload_goes_to_dead_letter_with_original_bytes(flow: A
     assert dead[0].headers[DLQ_TOPIC] == inbound_topic("kpn")
 
 
-async def test_unknown_supplier_topic_is_dead_lettered(flow: Any) -> None:
-    broker, events, dead = flow
-    _, key, value = servicenow_incident(random.Random(2), 2, datetime(2026, 1, 5, tzinfo=UTC))
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(value, inbound_topic("onbekend"), key=key)
-    assert not events
-    assert [m.headers[DLQ_ERROR_CLASS] for m in dead] == ["UnknownSupplier"]
-
-
 async def test_redelivered_event_is_emitted_once(flow: Any) -> None:
     broker, events, dead = flow
     _, key, value = servicenow_incident(random.Random(3), 3, datetime(2026, 1, 5, tzinfo=UTC))

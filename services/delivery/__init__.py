@@ -1,0 +1,66 @@
+"""Delivery: routed tickets to the FB teams' channels (signed webhook, e-mail, TOPdesk).
+
+Consumes ``schakel.gemeente.<GMxxxx>.v1``; delivers each event to the channels of the teams
+it names (only teams of that gemeente); retries with backoff; records every delivery and the
+receiver's reference of each ticket, so redeliveries never duplicate and updates land on the
+same receiver ticket; dead-letters what failed, replayable with ``schakel deadletter replay``.
+"""
+
+from services.delivery._mail import EmailSink, compose_message
+from services.delivery._signing import sign_body, verify_signature
+from services.delivery._topdesk import TopdeskSink, external_number, incident_request
+from services.delivery._webhook import WebhookSink
+from services.delivery.app import GROUP_ID, register, register_wiring
+from services.delivery.channels import (
+    Channel,
+    ChannelConfig,
+    Delivery,
+    Receipt,
+    channel_id,
+    idempotency_key,
+)
+from services.delivery.pipeline import (
+    GEMEENTE_PATTERN,
+    BatchResult,
+    ChannelFactory,
+    Deliverer,
+    DeliveryOptions,
+    Sinks,
+    build_deliverer,
+    gemeente_of_topic,
+)
+from services.delivery.retry import RetryPolicy, deliver_with_retries, parse_retry_after
+from services.delivery.store import DeliveryStore, Thread
+
+__all__ = [
+    "GEMEENTE_PATTERN",
+    "GROUP_ID",
+    "BatchResult",
+    "Channel",
+    "ChannelConfig",
+    "ChannelFactory",
+    "Deliverer",
+    "Delivery",
+    "DeliveryOptions",
+    "DeliveryStore",
+    "EmailSink",
+    "Receipt",
+    "RetryPolicy",
+    "Sinks",
+    "Thread",
+    "TopdeskSink",
+    "WebhookSink",
+    "build_deliverer",
+    "channel_id",
+    "compose_message",
+    "deliver_with_retries",
+    "external_number",
+    "gemeente_of_topic",
+    "idempotency_key",
+    "incident_request",
+    "parse_retry_after",
+    "register",
+    "register_wiring",
+    "sign_body",
+    "verify_signature",
+]

@@ -1,0 +1,499 @@
+"""The delivery service's logic: routed events in, deliveries and dead letters out. No Kafka.
+
+For each batch of records from ``schakel.gemeente.<GMxxxx>.v1`` (a *recipient list* over
+the FB teams' channels, with an *idempotent consumer* and a *dead letter channel*):
+
+1. the topic names the gemeente; only that gemeente's teams receive anything (tenant
+   isolation): a recipient of another gemeente in the event is a router bug, logged at error
+   and ignored;
+2. every (team, channel) of the event becomes a :class:`Delivery` with an idempotency key
+   derived from the event id, gemeente, team and channel;
+3. one store read per batch: keys delivered already are skipped (a replay or a redelivery
+   after a crash only retries what failed), and each ticket's receiver reference is looked
+   up (a later update goes to the same TOPdesk incident / mail thread);
+4. deliveries run concurrently (bounded by a semaphore), but those of one ticket to one
+   channel run in order; an older version than one delivered already is skipped;
+5. each channel call is retried (:mod:`services.delivery.retry`); the outcome is recorded
+   in the store right away;
+6. an event with any failed delivery becomes one dead letter (the original bytes, key and
+   headers, with the reasons), which ``schakel deadletter replay`` sends back to the topic.
+
+Once a receiver exhausted its retries in a batch, later deliveries to it in the same batch
+get a single attempt (a circuit breaker), so one dead receiver cannot stretch a batch
+beyond Kafka's poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from schemas import CloudEvent, RoutedTicket
+from services.config.models import (
+    EmailChannel,
+    Gemeente,
+    SchakelConfig,
+    TopdeskChannel,
+    WebhookChannel,
+)
+from services.delivery._mail import EmailSink
+from services.delivery._topdesk import TopdeskSink
+from services.delivery._webhook import WebhookSink
+from services.delivery.channels import (
+    Channel,
+    ChannelConfig,
+    Delivery,
+    Receipt,
+    channel_id,
+    channel_target,
+    idempotency_key,
+)
+from services.delivery.errors import (
+    ChannelFault,
+    DeliveryError,
+    InvalidRoutedEvent,
+    TransientDeliveryError,
+    UndeliverableEvent,
+    UnknownGemeente,
+)
+from services.delivery.retry import RetryPolicy, deliver_with_retries
+from services.delivery.store import DeliveryStore, Thread, ThreadState
+from services.errors import RejectedRecord
+from services.logs import get_logger
+from services.messaging import OutboundMessage, dead_letter
+from services.normaliser.pipeline import RawRecord
+
+__all__ = [
+    "GEMEENTE_PATTERN",
+    "SERVICE",
+    "BatchResult",
+    "ChannelFactory",
+    "Deliverer",
+    "DeliveryOptions",
+    "Sinks",
+    "gemeente_of_topic",
+]
+
+SERVICE = "delivery"
+GEMEENTE_PATTERN = r"schakel\.gemeente\..+\.v1"
+_GEMEENTE_TOPIC = re.compile(r"^schakel\.gemeente\.(GM[0-9]{4})\.v1$")
+_ROUTED = CloudEvent[RoutedTicket]
+
+log = get_logger(__name__)
+
+#: builds the sink of one configured channel (tests pass fakes)
+ChannelFactory = Callable[[ChannelConfig], Channel]
+
+
+def gemeente_of_topic(topic: str) -> str | None:
+    """``GM0505`` for ``schakel.gemeente.GM0505.v1``; None for any other topic."""
+    match = _GEMEENTE_TOPIC.match(topic)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    """Retry timing and concurrency of the delivery service (settings ``SCHAKEL_DELIVERY_*``).
+
+    ``default_max_attempts`` applies to channels whose config sets none (e-mail, TOPdesk);
+    a webhook channel's ``max_attempts`` wins. Tests shrink ``backoff_initial_s``.
+    """
+
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    retry_after_cap_s: float = 60.0
+    max_elapsed_s: float = 120.0
+    default_max_attempts: int = 5
+    concurrency: int = 32
+    smtp_timeout_s: float = 30.0
+    topdesk_timeout_s: float = 15.0
+
+    def policy(self, config: ChannelConfig) -> RetryPolicy:
+        attempts = (
+            config.max_attempts if isinstance(config, WebhookChannel) else self.default_max_attempts
+        )
+        return RetryPolicy(
+            max_attempts=attempts,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+            retry_after_cap_s=self.retry_after_cap_s,
+            max_elapsed_s=self.max_elapsed_s,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: object) -> DeliveryOptions:
+        """Options from ``Settings`` fields named ``delivery_<option>``, where present."""
+        values = {
+            f.name: getattr(settings, f"delivery_{f.name}")
+            for f in dataclasses.fields(cls)
+            if getattr(settings, f"delivery_{f.name}", None) is not None
+        }
+        return cls(**values)
+
+
+class Sinks:
+    """The production channel factory: real sinks sharing one pooled HTTP client."""
+
+    def __init__(self, options: DeliveryOptions) -> None:
+        self._options = options
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max(10, options.concurrency * 2)),
+            headers={"User-Agent": "schakel-delivery/1"},
+        )
+
+    def __call__(self, config: ChannelConfig) -> Channel:
+        if isinstance(config, WebhookChannel):
+            return WebhookSink(config, self._client)
+        if isinstance(config, EmailChannel):
+            return EmailSink(config, timeout_s=self._options.smtp_timeout_s)
+        if isinstance(config, TopdeskChannel):
+            return TopdeskSink(config, self._client, timeout_s=self._options.topdesk_timeout_s)
+        raise TypeError(f"no sink for channel type {type(config).__name__}")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """One configured channel of one team, ready to deliver."""
+
+    gemeente: str
+    team: str
+    channel: str
+    target: str
+    sink: Channel
+    policy: RetryPolicy
+
+
+@dataclass(slots=True)
+class _Failure:
+    label: str
+    error: BaseException
+    reason: str
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One consumed record: its deliveries, and what went wrong."""
+
+    record: RawRecord
+    hub_id: str | None = None
+    deliveries: list[tuple[Delivery, _Route]] = field(default_factory=list)
+    failures: list[_Failure] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Dead letters to publish, and counts for logs and tests."""
+
+    dead_letters: list[OutboundMessage] = field(default_factory=list)
+    delivered: int = 0
+    already_delivered: int = 0
+    superseded: int = 0
+    failed: int = 0
+    rejected: int = 0
+    foreign_recipients: int = 0
+
+
+class Deliverer:
+    """Delivers batches of routed events to the FB teams' channels.
+
+    ``store`` is an open :class:`DeliveryStore` or its URL (opened on :meth:`start`);
+    ``channels`` builds a sink per configured channel (default: :class:`Sinks`).
+    """
+
+    def __init__(
+        self,
+        gemeenten: Iterable[Gemeente],
+        store: DeliveryStore | str,
+        *,
+        channels: ChannelFactory | None = None,
+        options: DeliveryOptions | None = None,
+    ) -> None:
+        self.options = options or DeliveryOptions()
+        self._gemeenten = {g.code: g for g in gemeenten}
+        self._store_or_url = store
+        self._factory = channels
+        self._owned_sinks: Sinks | None = None
+        self._routes: dict[tuple[str, str], list[_Route]] = {}
+        self._store: DeliveryStore | None = None
+        self._start_lock = asyncio.Lock()
+
+    @property
+    def store(self) -> DeliveryStore:
+        if self._store is None:
+            raise RuntimeError("Deliverer.start() has not run")
+        return self._store
+
+    async def start(self) -> None:
+        """Open the store and build the sinks (idempotent; the first batch calls it too)."""
+        async with self._start_lock:
+            if self._store is not None:
+                return
+            factory = self._factory
+            if factory is None:
+                self._owned_sinks = Sinks(self.options)
+                factory = self._owned_sinks
+            self._routes = self._build_routes(factory)
+            store = self._store_or_url
+            self._store = await DeliveryStore.open(store) if isinstance(store, str) else store
+
+    async def aclose(self) -> None:
+        """Close what :meth:`start` opened (the HTTP client, a store opened from a URL)."""
+        if self._owned_sinks is not None:
+            await self._owned_sinks.aclose()
+            self._owned_sinks = None
+        if self._store is not None and isinstance(self._store_or_url, str):
+            await self._store.close()
+        self._store = None
+
+    def _build_routes(self, factory: ChannelFactory) -> dict[tuple[str, str], list[_Route]]:
+        routes: dict[tuple[str, str], list[_Route]] = {}
+        for gemeente in self._gemeenten.values():
+            for team in gemeente.teams:
+                routes[(gemeente.code, team.id)] = [
+                    _Route(
+                        gemeente=gemeente.code,
+                        team=team.id,
+                        channel=channel_id(config),
+                        target=channel_target(config),
+                        sink=factory(config),
+                        policy=self.options.policy(config),
+                    )
+                    for config in team.channels
+                ]
+        return routes
+
+    # --- one batch ---------------------------------------------------------------------
+
+    async def deliver_batch(self, records: Sequence[RawRecord]) -> BatchResult:
+        """Deliver every record of the batch; return the dead letters to publish.
+
+        Raises only when the store fails (the batch is then consumed again; what was
+        delivered is recorded and skipped).
+        """
+        await self.start()
+        result = BatchResult()
+        plans = [self._plan(record, result) for record in records]
+        chains: dict[Thread, list[tuple[_Plan, Delivery, _Route]]] = {}
+        for plan in plans:
+            for delivery, route in plan.deliveries:
+                chains.setdefault(Thread.of(delivery), []).append((plan, delivery, route))
+        if chains:
+            keys = {d.idempotency_key for items in chains.values() for _, d, _ in items}
+            done, states = await self.store.snapshot(keys, chains.keys())
+            semaphore = asyncio.Semaphore(self.options.concurrency)
+            circuits: set[str] = set()
+            async with asyncio.TaskGroup() as group:
+                for thread, items in chains.items():
+                    group.create_task(
+                        self._run_chain(
+                            items, done, states.get(thread), semaphore, circuits, result
+                        )
+                    )
+        for plan in plans:
+            if plan.failures:
+                result.dead_letters.append(self._dead_letter(plan))
+        if result.dead_letters or result.failed:
+            log.debug(
+                "delivery batch done",
+                records=len(records),
+                delivered=result.delivered,
+                failed=result.failed,
+                dead_letters=len(result.dead_letters),
+            )
+        return result
+
+    def _plan(self, record: RawRecord, result: BatchResult) -> _Plan:
+        plan = _Plan(record)
+        try:
+            self._fill(plan, result)
+        except RejectedRecord as error:
+            plan.deliveries.clear()
+            plan.failures.append(_Failure("event", error, error.reason))
+            result.rejected += 1
+        return plan
+
+    def _fill(self, plan: _Plan, result: BatchResult) -> None:
+        record = plan.record
+        code = gemeente_of_topic(record.topic)
+        gemeente = self._gemeenten.get(code or "")
+        if code is None or gemeente is None:
+            raise UnknownGemeente(f"topic '{record.topic}' names no gemeente of the configuration")
+        value = record.value or b""
+        try:
+            event = _ROUTED.model_validate_json(value)
+        except ValidationError as error:
+            raise InvalidRoutedEvent(
+                f"not a RoutedTicket CloudEvent: {error.error_count()} error(s), first: "
+                f"{_first_error(error)}"
+            ) from None
+        routed = event.data
+        hub = plan.hub_id = routed.ticket.hub_id
+        teams: list[str] = []
+        for recipient in routed.decision.recipients:
+            if recipient.gemeente != code:
+                result.foreign_recipients += 1
+                log.error(
+                    "recipient outside the topic's gemeente ignored (router bug)",
+                    hub_id=hub,
+                    event_id=event.id,
+                    topic=record.topic,
+                    recipient_gemeente=recipient.gemeente,
+                    recipient_team=recipient.team,
+                )
+                continue
+            if recipient.team not in teams:
+                teams.append(recipient.team)
+        if not teams:
+            raise UndeliverableEvent(f"the event names no recipient of {code}")
+        for team in teams:
+            routes = self._routes.get((code, team))
+            if routes is None:
+                missing = UndeliverableEvent(f"{code} has no team '{team}' in the configuration")
+                plan.failures.append(_Failure(f"{code}/{team}", missing, missing.reason))
+                continue
+            for route in routes:
+                delivery = Delivery(
+                    event_id=event.id,
+                    hub_id=hub,
+                    gemeente=code,
+                    team=team,
+                    channel=route.channel,
+                    kind=routed.kind,
+                    routed=routed,
+                    idempotency_key=idempotency_key(event.id, code, team, route.channel),
+                    body=value,
+                )
+                plan.deliveries.append((delivery, route))
+
+    async def _run_chain(
+        self,
+        items: list[tuple[_Plan, Delivery, _Route]],
+        done: set[str],
+        state: ThreadState | None,
+        semaphore: asyncio.Semaphore,
+        circuits: set[str],
+        result: BatchResult,
+    ) -> None:
+        """The deliveries of one ticket to one channel, in order."""
+        for plan, delivery, route in items:
+            if delivery.idempotency_key in done:
+                result.already_delivered += 1
+                continue
+            if state is not None and delivery.version < state.last_version:
+                await self.store.record_superseded(delivery)
+                result.superseded += 1
+                continue
+            if state is not None and state.receiver_ref:
+                delivery = dataclasses.replace(delivery, receiver_ref=state.receiver_ref)
+            policy = route.policy
+            if route.channel in circuits:
+                policy = dataclasses.replace(policy, max_attempts=1)
+            try:
+                attempted = await deliver_with_retries(
+                    functools.partial(_attempt, route.sink, semaphore=semaphore),
+                    delivery,
+                    policy,
+                    on_retry=_log_retry,
+                )
+            except DeliveryError as error:
+                if isinstance(error, TransientDeliveryError):
+                    circuits.add(route.channel)
+                await self.store.record_failed(delivery, error.reason, error.attempts)
+                label = f"{route.team}/{route.channel} ({route.target})"
+                reason = f"{error.reason} (after {error.attempts} attempt(s))"
+                plan.failures.append(_Failure(label, error, reason))
+                result.failed += 1
+                continue
+            receipt = attempted.receipt
+            await self.store.record_delivered(delivery, receipt, attempted.attempts)
+            done.add(delivery.idempotency_key)
+            state = ThreadState(
+                (state.receiver_ref if state is not None else None) or receipt.receiver_ref,
+                max(delivery.version, state.last_version if state is not None else 0),
+            )
+            result.delivered += 1
+
+    def _dead_letter(self, plan: _Plan) -> OutboundMessage:
+        record = plan.record
+        reasons = "; ".join(f"{f.label}: {f.reason}" for f in plan.failures)
+        first = plan.failures[0].error
+        log.warning(
+            "routed event dead-lettered",
+            hub_id=plan.hub_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error_class=type(first).__name__,
+            reason=reasons[:300],
+        )
+        return dead_letter(
+            value=record.value or b"",
+            key=record.key,
+            headers=record.headers,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=first,
+            reason=f"delivery failed: {reasons}",
+            service=SERVICE,
+        )
+
+
+async def _attempt(sink: Channel, delivery: Delivery, *, semaphore: asyncio.Semaphore) -> Receipt:
+    async with semaphore:
+        try:
+            return await sink.deliver(delivery)
+        except DeliveryError:
+            raise
+        except Exception as error:
+            log.exception(
+                "channel failed unexpectedly",
+                hub_id=delivery.hub_id,
+                event_id=delivery.event_id,
+                channel=delivery.channel,
+            )
+            raise ChannelFault(f"channel {delivery.channel}: {error!r}") from error
+
+
+def _log_retry(delivery: Delivery, error: DeliveryError, attempt: int, wait_s: float) -> None:
+    log.warning(
+        "delivery failed, retrying",
+        hub_id=delivery.hub_id,
+        event_id=delivery.event_id,
+        gemeente=delivery.gemeente,
+        team=delivery.team,
+        channel=delivery.channel,
+        attempt=attempt,
+        wait_s=round(wait_s, 3),
+        error_class=type(error).__name__,
+        reason=error.reason[:300],
+    )
+
+
+def _first_error(error: ValidationError) -> str:
+    first: Mapping[str, Any] = error.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{where}: {first.get('msg', '')}"
+
+
+def build_deliverer(
+    config: SchakelConfig,
+    *,
+    store: DeliveryStore | str,
+    options: DeliveryOptions | None = None,
+    channels: ChannelFactory | None = None,
+) -> Deliverer:
+    """The deliverer for every gemeente of ``config``."""
+    return Deliverer(config.gemeenten, store, channels=channels, options=options)

@@ -1,0 +1,60 @@
+"""Router: normalised tickets -> the functioneel beheerders of each gemeente (or triage).
+
+A content-based router with a recipient list: rules from the hub configuration, then CI
+ownership from the CMDB (``schakel.cis.v1``), then the regie's triage queue. Each gemeente
+gets its own routed event on ``schakel.gemeente.<GMxxxx>.v1`` naming only its own teams; every
+decision is stored and can be read back with ``schakel route explain <hub-id>``.
+
+>>> from services.router import Router, CiTable
+>>> router = Router(config, CiTable(cis))              # doctest: +SKIP
+>>> router.decide(incident, kind=..., event_id=..., now=...)  # doctest: +SKIP
+"""
+
+from services.router._store import DecisionLog, SqlDecisionLog
+from services.router.app import GROUP_ID, CmdbFeed, RouterService, register
+from services.router.cmdb import Affected, CiTable
+from services.router.cmdb_import import ImportReport, cmdb_import, read_export
+from services.router.errors import CmdbImportError, ImportProblem, RouterError, UnreadableEvent
+from services.router.explain import StoredDecision, decision_history, explain, render_history
+from services.router.pipeline import (
+    DecisionRecord,
+    Destination,
+    NormalisedEvent,
+    Router,
+    RouteResult,
+    decode_event,
+    routed_event_id,
+)
+from services.router.rules import RuleSet, TicketFacts, check_references
+
+__all__ = [
+    "GROUP_ID",
+    "Affected",
+    "CiTable",
+    "CmdbFeed",
+    "CmdbImportError",
+    "DecisionLog",
+    "DecisionRecord",
+    "Destination",
+    "ImportProblem",
+    "ImportReport",
+    "NormalisedEvent",
+    "RouteResult",
+    "Router",
+    "RouterError",
+    "RouterService",
+    "RuleSet",
+    "SqlDecisionLog",
+    "StoredDecision",
+    "TicketFacts",
+    "UnreadableEvent",
+    "check_references",
+    "cmdb_import",
+    "decision_history",
+    "decode_event",
+    "explain",
+    "read_export",
+    "register",
+    "render_history",
+    "routed_event_id",
+]

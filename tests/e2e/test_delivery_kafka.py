@@ -1,0 +1,262 @@
+"""End to end on the real broker: routed events on a gemeente topic are delivered to real
+local receivers (webhook and TOPdesk served by uvicorn, SMTP by aiosmtpd).
+
+- a webhook that fails twice (500, then 429 with Retry-After) and then accepts: delivered
+  once, with the same idempotency key on every attempt;
+- a webhook that never accepts: the event is dead-lettered with the reason; once the
+  receiver accepts, replaying the dead letter delivers it, and the channels that had it
+  already (TOPdesk, e-mail) are skipped;
+- a crash and redelivery: the service restarted re-consumes everything; with its store
+  nothing is sent again; with the store lost as well, TOPdesk still gets no second incident
+  (found by external number), webhooks answer 409 to the known idempotency key, and mails
+  carry the same Message-ID; a later update PATCHes the same TOPdesk incident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas import IncidentStatus
+from schemas.topics import DEADLETTER, TopicSpec, gemeente_topic
+from services.config import SchakelConfig
+from services.delivery import DeliveryOptions, build_deliverer, register
+from services.kafka import build_broker, ensure_topics
+from services.messaging import (
+    DLQ_ERROR,
+    DLQ_ERROR_CLASS,
+    DLQ_OFFSET,
+    DLQ_TOPIC,
+    KafkaBatchPublisher,
+    OutboundMessage,
+)
+from services.topics_io import ConsumedRecord, replay_dead_letters
+from tests.conftest import KafkaBroker
+from tests.delivery_kit import (
+    RoutedRecord,
+    config_with_gemeenten,
+    email,
+    gemeente,
+    random_code,
+    routed_event,
+    team,
+    topdesk,
+    webhook,
+)
+from tests.e2e._io import collect, committed, end_offsets, wait_until
+from tests.integration._peers import FakeTopdesk, WebhookReceiver, serve, smtp_server
+
+pytestmark = [pytest.mark.kafka]
+
+FAST = DeliveryOptions(backoff_initial_s=0.05, backoff_max_s=0.5, retry_after_cap_s=2.0)
+SECRET = "e2e-fb-geheim"
+
+
+async def fresh_gemeente(bootstrap: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    while (code := random_code()) and gemeente_topic(code) in existing:
+        pass
+    return code
+
+
+@asynccontextmanager
+async def running_delivery(
+    bootstrap: str, config: SchakelConfig, store_url: str, topic: str, group: str | None = None
+) -> AsyncIterator[str]:
+    """The delivery service alone, subscribed to this test's topic only (other tests share
+    the broker); in ``group``, else a fresh consumer group (which reads from the start)."""
+    broker = build_broker(bootstrap, client_id="schakel-delivery-e2e")
+    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-delivery-e2e")
+    deliverer = build_deliverer(config, store=store_url, options=FAST)
+    group = group or f"schakel-delivery-e2e-{uuid.uuid4().hex[:8]}"
+    register(broker, deliverer, publisher, group_id=group, pattern=re.escape(topic))
+    await publisher.start()
+    await broker.start()
+    try:
+        yield group
+    finally:
+        await broker.stop()
+        await publisher.stop()
+        await deliverer.aclose()
+
+
+async def produce(bootstrap: str, *events: RoutedRecord) -> None:
+    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-router-stand-in")
+    await publisher.start()
+    try:
+        await publisher.send_all(
+            [OutboundMessage(e.topic, e.value, e.key, e.headers) for e in events]
+        )
+    finally:
+        await publisher.stop()
+
+
+async def settled(check, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    assert await wait_until(check, timeout_s), "timed out"
+
+
+async def test_delivery_end_to_end(
+    kafka: KafkaBroker, example_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bootstrap = kafka.bootstrap
+    code = await fresh_gemeente(bootstrap)
+    topic = gemeente_topic(code)
+    await ensure_topics(bootstrap, [TopicSpec(topic, 3), TopicSpec(DEADLETTER, 1)])
+    monkeypatch.setenv("SCHAKEL_E2E_FB_SECRET", SECRET)
+    monkeypatch.setenv("SCHAKEL_E2E_TD_USER", "schakel")
+    monkeypatch.setenv("SCHAKEL_E2E_TD_PASSWORD", "td-geheim")
+
+    hooks = WebhookReceiver({"flaky": SECRET, "dicht": SECRET})
+    hooks.fail("flaky", 1, status=500)
+    hooks.fail("flaky", 1, status=429, retry_after="1")
+    hooks.close("dicht", 503)
+    td = FakeTopdesk("schakel", "td-geheim")
+
+    async with serve(hooks.app) as hooks_url, serve(td.app) as td_url:
+        with smtp_server() as (mails, smtp_port):
+            config = config_with_gemeenten(
+                example_config,
+                gemeente(
+                    code,
+                    team(
+                        "fb-flaky",
+                        webhook(f"{hooks_url}/hook/flaky", "SCHAKEL_E2E_FB_SECRET", max_attempts=4),
+                    ),
+                    team(
+                        "fb-dicht",
+                        webhook(f"{hooks_url}/hook/dicht", "SCHAKEL_E2E_FB_SECRET", max_attempts=2),
+                    ),
+                    team(
+                        "fb-zaken",
+                        topdesk(
+                            f"{td_url}/tas/api/",
+                            user_env="SCHAKEL_E2E_TD_USER",
+                            password_env="SCHAKEL_E2E_TD_PASSWORD",
+                        ),
+                        email(smtp_port, "fb-zaken@e2e.example"),
+                    ),
+                ),
+            )
+            a = routed_event(code, ["fb-flaky"], record_id="A")
+            b = routed_event(code, ["fb-dicht", "fb-zaken"], record_id="B")
+            c1 = routed_event(code, ["fb-zaken"], record_id="C", version=1)
+            c2 = routed_event(
+                code, ["fb-zaken"], record_id="C", version=2, status=IncidentStatus.IN_PROGRESS
+            )
+            store = f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}"
+            dead_from = await end_offsets(bootstrap, DEADLETTER)
+
+            # --- 1: flaky receiver, dead receiver, TOPdesk and mail -------------------------
+            async with running_delivery(bootstrap, config, store, topic) as group:
+                await produce(bootstrap, a, b, c1)
+                await settled(
+                    lambda: len(hooks.accepted["flaky"]) == 1 and len(mails.messages) == 2
+                )
+                dead = await collect(
+                    bootstrap,
+                    DEADLETTER,
+                    dead_from,
+                    lambda r: dict(r.headers).get(DLQ_TOPIC) == topic.encode(),
+                    count=1,
+                )
+                await _consumed_all(bootstrap, group, topic)  # after the dead letter's ack
+
+            flaky = hooks.attempts_of("flaky")
+            assert [x.status for x in flaky] == [500, 429, 202]
+            assert len({x.headers["idempotency-key"] for x in flaky}) == 1
+            assert flaky[2].body == a.value
+            assert [x.status for x in hooks.attempts_of("dicht")] == [503, 503]
+            assert len(dead) == 1
+            letter = dead[0]
+            headers = dict(letter.headers)
+            assert letter.value == b.value and letter.key == b.key
+            assert headers[DLQ_ERROR_CLASS] == b"ReceiverUnavailable"
+            reason = headers[DLQ_ERROR].decode()
+            assert "fb-dicht/webhook-" in reason and "HTTP 503" in reason
+            assert "after 2 attempt(s)" in reason
+            assert int(headers[DLQ_OFFSET]) >= 0
+            assert len(td.incidents) == 2  # B and C
+            assert len(mails.messages) == 2
+            first_ids = {m["X-Schakel-Hub-Id"]: m["Message-ID"] for m in mails.messages}
+
+            # --- 2: the receiver is fixed; replay the dead letter (same group: only the replay
+            # is new to it) ------------------------------------------------------------------
+            hooks.open("dicht")
+            replay = ConsumedRecord(
+                letter.topic,
+                letter.partition,
+                letter.offset,
+                letter.timestamp,
+                letter.key,
+                letter.value,
+                dict(letter.headers),
+            )
+            async with running_delivery(bootstrap, config, store, topic, group):
+                assert await replay_dead_letters(bootstrap, [replay]) == [(letter.offset, topic)]
+                await settled(lambda: len(hooks.accepted["dicht"]) == 1)
+                await _consumed_all(bootstrap, group, topic)
+            assert hooks.accepted["dicht"][_key_of(hooks, "dicht")] == b.value
+            assert [x.status for x in hooks.attempts_of("dicht")] == [503, 503, 202]
+            replayed = hooks.attempts_of("dicht")[2]
+            assert (
+                replayed.headers["idempotency-key"]
+                == hooks.attempts_of("dicht")[0].headers["idempotency-key"]
+            )
+            assert len(td.incidents) == 2, "TOPdesk had B already: skipped"
+            assert len(mails.messages) == 2, "the mail of B went out already: skipped"
+            assert len(hooks.attempts_of("flaky")) == 3
+
+            # --- 3a: restart and re-consume everything, store intact: nothing again ----------
+            before = len(hooks.attempts)
+            async with running_delivery(bootstrap, config, store, topic) as group:
+                await _consumed_all(bootstrap, group, topic)
+            assert len(hooks.attempts) == before
+            assert len(td.incidents) == 2 and not td.actions
+            assert len(mails.messages) == 2
+
+            # --- 3b: crash that lost the store too: receivers recognise the repeats -----------
+            lost = f"sqlite+aiosqlite:///{tmp_path / 'lost.db'}"
+            async with running_delivery(bootstrap, config, lost, topic) as group:
+                await _consumed_all(bootstrap, group, topic)
+                await settled(lambda: len(mails.messages) >= 4)
+                assert len(td.incidents) == 2, "found by external number, not created again"
+                assert {x.status for x in hooks.attempts[before:]} == {409}
+                resent = mails.messages[2:]
+                assert {m["X-Schakel-Hub-Id"]: m["Message-ID"] for m in resent} == first_ids
+
+                # --- a later update goes to the same receiver ticket -------------------------
+                await produce(bootstrap, c2)
+                await settled(lambda: bool(td.actions) and len(mails.messages) == 5)
+            [incident_id] = td.actions
+            assert td.incidents[incident_id]["externalNumber"].endswith(c1.hub_id)
+            assert "In behandeling (in_progress)" in td.actions[incident_id][0]["memoText"]
+            assert len(td.incidents) == 2
+            update_mail = mails.messages[4]
+            assert update_mail["In-Reply-To"] == first_ids[c1.hub_id]
+
+
+def _key_of(hooks: WebhookReceiver, name: str) -> str:
+    [key] = hooks.accepted[name]
+    return key
+
+
+async def _consumed_all(bootstrap: str, group: str, topic: str) -> None:
+    """Wait until ``group`` committed the topic's end offsets (all delivered or dead-lettered)."""
+    end = await end_offsets(bootstrap, topic)
+    for _ in range(150):
+        if await committed(bootstrap, group, topic) == end:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{group} did not commit the end of {topic}")

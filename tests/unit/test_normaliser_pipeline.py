@@ -1,0 +1,95 @@
+"""The normaliser's plain logic: outcomes per record, without any broker."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+
+from schemas import CloudEvent, Incident
+from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
+from services.config import SchakelConfig
+from services.demo.traffic import servicenow_incident
+from services.messaging import DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_TOPIC
+from services.normaliser import Normaliser, build_normaliser
+from tests.conftest import config_with_suppliers
+
+
+@dataclass
+class Rec:
+    topic: str
+    value: bytes | None
+    key: bytes | None = b"k"
+    partition: int = 0
+    offset: int = 7
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def _normaliser(example_config: SchakelConfig) -> Normaliser:
+    return build_normaliser(config_with_suppliers(example_config, example_config.supplier("kpn")))
+
+
+def _incident(serial: int = 1, **changes: object) -> bytes:
+    _, _, value = servicenow_incident(
+        random.Random(serial), serial, datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    doc = orjson.loads(value)
+    doc.update(changes)
+    return orjson.dumps(doc)
+
+
+def test_unknown_supplier_and_oversized_are_dead_letters(example_config: SchakelConfig) -> None:
+    normaliser = _normaliser(example_config)
+    limit = example_config.supplier("kpn").max_payload_bytes
+    big = _incident(description="x" * (limit + 10))
+    result = normaliser.normalise_batch(
+        [Rec(inbound_topic("onbekend"), _incident()), Rec(inbound_topic("kpn"), big, offset=9)]
+    )
+    assert result.dead_lettered == 2
+    assert result.normalised == 0
+    classes = [dict(m.headers)[DLQ_ERROR_CLASS] for m in result.messages]
+    assert classes == [b"UnknownSupplier", b"PayloadTooLarge"]
+    assert result.messages[1].value == big
+    assert dict(result.messages[1].headers)[DLQ_OFFSET] == b"9"
+    assert all(m.topic == DEADLETTER for m in result.messages)
+
+
+def test_original_headers_kept_on_dead_letter_even_binary(example_config: SchakelConfig) -> None:
+    normaliser = _normaliser(example_config)
+    headers = [("trace", b"\xff\x00raw"), ("schakel-dlq-error", b"old")]
+    result = normaliser.normalise_batch([Rec(inbound_topic("kpn"), b"nope", headers=headers)])
+    got = dict(result.messages[0].headers)
+    assert got["trace"] == b"\xff\x00raw"
+    assert got["schakel-dlq-error"] != b"old"
+    assert got[DLQ_TOPIC] == inbound_topic("kpn").encode()
+
+
+def test_none_value_is_a_dead_letter_not_a_crash(example_config: SchakelConfig) -> None:
+    result = _normaliser(example_config).normalise_batch([Rec(inbound_topic("kpn"), None)])
+    assert result.dead_lettered == 1
+    assert result.messages[0].value == b""
+
+
+def test_duplicate_stale_and_echo_are_not_emitted(example_config: SchakelConfig) -> None:
+    normaliser = _normaliser(example_config)
+    newer = _incident(sys_mod_count="5", sys_updated_on="2026-02-01 10:00:00")
+    older = _incident(sys_mod_count="3", sys_updated_on="2026-02-01 09:00:00")
+    echo = _incident(
+        sys_mod_count="6", sys_updated_on="2026-02-01 11:00:00", sys_updated_by="schakel"
+    )
+    topic = inbound_topic("kpn")
+    result = normaliser.normalise_batch(
+        [Rec(topic, newer), Rec(topic, newer), Rec(topic, older), Rec(topic, echo)]
+    )
+    assert (result.normalised, result.duplicates, result.stale, result.echoes) == (1, 1, 1, 1)
+    event = CloudEvent[Incident].model_validate_json(result.messages[0].value)
+    assert event.sequence == "5"
+    assert result.messages[0].topic == INCIDENTS
+
+
+def test_envelope_writer_matches_the_envelope_model(example_config: SchakelConfig) -> None:
+    result = _normaliser(example_config).normalise_batch([Rec(inbound_topic("kpn"), _incident(3))])
+    value = result.messages[0].value
+    assert CloudEvent[Incident].model_validate_json(value).model_dump_json().encode() == value

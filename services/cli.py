@@ -73,6 +73,21 @@ def serve(
 
 
 @app.command()
+def gateway(
+    config: ConfigOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $SCHAKEL_GATEWAY_PORT).")] = None,
+) -> None:
+    """Run the webhook gateway: suppliers POST native webhooks, the hub puts them on Kafka."""
+    from services.gateway import serve as serve_gateway
+
+    settings, cfg = _setup(config)
+    _run(serve_gateway(settings, cfg, host=host, port=port or settings.gateway_port))
+
+
+@app.command()
 def demo(
     count: Annotated[int, typer.Option(help="Supplier events to publish (0: until Ctrl-C).")] = 0,
     rate: Annotated[float, typer.Option(help="Events per second.")] = 20.0,

@@ -64,7 +64,7 @@ async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
     try:
         async for try_ in AsyncRetrying(
             retry=retry_if_exception_type((KafkaError, OSError)),
-            wait=wait_exponential_jitter(initial=0.5, max=8.0),
+            wait=wait_exponential_jitter(multiplier=0.5, max=8.0),
             stop=stop_after_delay(timeout_s),
         ):
             with try_:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -69,10 +70,13 @@ def build_app(
     Results are produced by a :class:`KafkaBatchPublisher` started before the subscribers
     and stopped after them, unless another ``publisher`` is given (flow tests).
     """
-    chosen = list(names) or list(SERVICES)
+    chosen = list(names) or [*SERVICES, "gateway"]
+    with_gateway = "gateway" in chosen
+    chosen = [n for n in chosen if n != "gateway"]
     unknown = [n for n in chosen if n not in SERVICES]
     if unknown:
-        raise ValueError(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
+        known = ", ".join([*SERVICES, "gateway"])
+        raise ValueError(f"unknown service(s): {', '.join(unknown)}; known: {known}")
     client_id = f"schakel-{'+'.join(chosen)}"
     broker = build_broker(settings.kafka_bootstrap, client_id=client_id)
     owned = None
@@ -96,5 +100,18 @@ def build_app(
     async def stop_publisher() -> None:
         if owned is not None:
             await owned.stop()
+
+    if with_gateway:  # an HTTP server, not a subscriber: started beside them
+        stack = contextlib.AsyncExitStack()
+
+        @app.on_startup
+        async def start_gateway() -> None:
+            from services.gateway import serving
+
+            await stack.enter_async_context(serving(settings, config, port=settings.gateway_port))
+
+        @app.after_shutdown
+        async def stop_gateway() -> None:
+            await stack.aclose()
 
     return app, broker

@@ -135,7 +135,7 @@ def key_text(raw: Any, label: str) -> str:
     if raw is None:
         return ""
     if type(raw) is str:
-        return raw  # type: ignore[no-any-return]
+        return raw
     if type(raw) in (dict, list):
         raise InvalidValue(label, raw, "a single value (part of the event identity)")
     return code_text(raw, label)
@@ -221,7 +221,7 @@ def mapped_code(table: ValueMap[Any], unmapped: str, default: Any, keep: Convert
 def to_bool(raw: Any, label: str) -> bool | None:
     """JSON booleans, numbers (0 is false) and texts such as true/false, ja/nee."""
     if raw is True or raw is False:
-        return raw  # type: ignore[no-any-return]
+        return raw
     kind = type(raw)
     if kind is int or kind is float:
         return bool(raw != 0)

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     store_url: str = Field(default="sqlite+aiosqlite:///schakel.db", min_length=1)
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
+    gateway_port: int = Field(default=8088, ge=1, le=65535)
     group_suffix: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9._-]*$",

@@ -30,16 +30,16 @@ def decision_rows(records: Sequence[DecisionRecord]) -> list[dict[str, Any]]:
     """The table rows of ``records``."""
     rows = []
     for record in records:
-        decision = record.decision
+        decision = record.template
         rows.append(
             {
-                "event_id": decision.event_id,
+                "event_id": record.event_id,
                 "gemeente": record.destination,
                 "routed_event_id": record.routed_event_id,
-                "hub_id": decision.hub_id,
+                "hub_id": record.hub_id,
                 "kind": record.kind.value,
                 "version": record.version,
-                "decided_at": decision.decided_at,
+                "decided_at": record.decided_at,
                 "rule_id": decision.rule_id,
                 "basis": decision.basis,
                 "recipients": [r.model_dump(mode="json") for r in decision.recipients],

@@ -138,13 +138,36 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """One decision to store: per normalised event and destination (idempotent on both)."""
+    """One decision to store: per normalised event and destination (idempotent on both).
+
+    ``template`` is the decision as planned, shared by every event with the same routing
+    inputs; ``hub_id``, ``event_id`` and ``decided_at`` are this event's.
+    """
 
     destination: str  # gemeente code or "triage"
     routed_event_id: str
     kind: EntityKind
     version: int
-    decision: RoutingDecision
+    hub_id: str
+    event_id: str
+    decided_at: datetime
+    template: RoutingDecision
+
+    @property
+    def decision(self) -> RoutingDecision:
+        """The decision of this event, as it is on the routed event."""
+        return self.template.model_copy(
+            update={"hub_id": self.hub_id, "event_id": self.event_id, "decided_at": self.decided_at}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A destination of a cached plan, with its decision's JSON between ``event_id`` and
+    ``decided_at`` (the part every event with these routing inputs shares)."""
+
+    destination: Destination
+    middle: bytes
 
 
 @dataclass(slots=True)
@@ -166,10 +189,11 @@ def routed_event_id(event_id: str, destination: str) -> str:
 
 
 def encode_routed(
-    routed_id: str, event: NormalisedEvent, ticket_json: bytes, decision: RoutingDecision
+    routed_id: str, event: NormalisedEvent, ticket_json: bytes, decision_json: bytes
 ) -> bytes:
     """The routed CloudEvent: byte for byte ``encode_event(..., data=RoutedTicket(...))``
-    (a test holds it to that), with the ticket's JSON made once for all destinations."""
+    (a test holds it to that), from the ticket's and the decision's JSON, which the router
+    makes once per event and once per plan."""
     head = orjson.dumps(
         {
             "specversion": "1.0",
@@ -194,7 +218,7 @@ def encode_routed(
             b'","ticket":',
             ticket_json,
             b',"decision":',
-            pydantic_core.to_json(decision),
+            decision_json,
             b"}}",
         )
     )
@@ -265,7 +289,7 @@ class Router:
     ) -> None:
         self.cmdb = cmdb if cmdb is not None else CiTable()
         self._cache_size = cache_size
-        self._cache: dict[_PlanKey, tuple[Destination, ...]] = {}
+        self._cache: dict[_PlanKey, tuple[_Planned, ...]] = {}
         self._cache_stamp = -1
         self.reload(config)
 
@@ -288,14 +312,25 @@ class Router:
     ) -> tuple[Destination, ...]:
         """Every destination of ``ticket``: one per gemeente, or the triage queue.
 
-        ``now`` (aware) becomes ``decided_at``. The plan is cached under everything it
-        depends on (the ticket's supplier, priority, category and CI reference, the CI the
-        CMDB resolves it to, the rules that match), and the cache is dropped whenever the
-        CMDB or the configuration changes: the updates of one ticket route at the cost of
-        the rule evaluation alone.
+        ``now`` (aware) becomes ``decided_at``.
         """
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
+        update = {"hub_id": ticket.hub_id, "event_id": event_id, "decided_at": now}
+        return tuple(
+            Destination(p.destination.gemeente, p.destination.topic, d.model_copy(update=update))
+            for p in self._planned(ticket, kind)
+            if (d := p.destination.decision)
+        )
+
+    def _planned(self, ticket: Ticket, kind: EntityKind) -> tuple[_Planned, ...]:
+        """The plan for ``ticket``, from the cache when nothing it depends on changed.
+
+        The cache key is everything a plan depends on: the ticket's kind, supplier, priority,
+        category and CI reference, the CI the CMDB resolves it to and the rules that match
+        (with why). The cache is dropped whenever the CMDB or the configuration changes, so
+        the many updates of one ticket route at the cost of the rule evaluation alone.
+        """
         supplier = ticket.supplier_ref.supplier
         ref = ticket.ci
         ci = self.cmdb.resolve(supplier, ref)
@@ -314,16 +349,16 @@ class Router:
         if self._cache_stamp != self.cmdb.version:
             self._cache.clear()
             self._cache_stamp = self.cmdb.version
-        plan = self._cache.get(key)
-        if plan is None:
-            plan = self._plan(kind, supplier, facts.priority, ticket.category, ref, ci, hits)
+        planned = self._cache.get(key)
+        if planned is None:
+            destinations = self._plan(
+                kind, supplier, facts.priority, ticket.category, ref, ci, hits
+            )
+            planned = tuple(_Planned(d, _middle(d.decision)) for d in destinations)
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
-            self._cache[key] = plan
-        update = {"hub_id": ticket.hub_id, "event_id": event_id, "decided_at": now}
-        return tuple(
-            Destination(d.gemeente, d.topic, d.decision.model_copy(update=update)) for d in plan
-        )
+            self._cache[key] = planned
+        return planned
 
     def _plan(
         self,
@@ -445,16 +480,21 @@ class Router:
     def route(self, event: NormalisedEvent, result: RouteResult, now: datetime) -> None:
         """Append the routed events and decisions of one normalised event to ``result``."""
         ticket = event.ticket
-        destinations = self.decide(ticket, kind=event.kind, event_id=event.id, now=now)
-        hub = ticket.hub_id.encode()
+        planned = self._planned(ticket, event.kind)
+        hub_text = ticket.hub_id
+        hub = hub_text.encode()
         ticket_json = pydantic_core.to_json(ticket)  # once, for every destination
-        for destination in destinations:
+        head = b'{"hub_id":' + orjson.dumps(hub_text) + b',"event_id":' + orjson.dumps(event.id)
+        tail = b',"decided_at":' + orjson.dumps(now, option=orjson.OPT_UTC_Z) + b"}"
+        for plan in planned:
+            destination = plan.destination
             name = destination.name
             routed_id = routed_event_id(event.id, name)
+            decision_json = b"".join((head, b",", plan.middle, tail))
             result.messages.append(
                 OutboundMessage(
                     topic=destination.topic,
-                    value=encode_routed(routed_id, event, ticket_json, destination.decision),
+                    value=encode_routed(routed_id, event, ticket_json, decision_json),
                     key=hub,
                     headers=(
                         ("content-type", CONTENT_TYPE),
@@ -466,9 +506,18 @@ class Router:
                 )
             )
             result.decisions.append(
-                DecisionRecord(name, routed_id, event.kind, ticket.version, destination.decision)
+                DecisionRecord(
+                    name,
+                    routed_id,
+                    event.kind,
+                    ticket.version,
+                    hub_text,
+                    event.id,
+                    now,
+                    destination.decision,
+                )
             )
-        basis = destinations[0].decision.basis
+        basis = planned[0].destination.decision.basis
         if basis == BASIS_RULE:
             result.by_rule += 1
         elif basis == BASIS_CI_OWNER:
@@ -535,6 +584,18 @@ class Router:
 
 
 # --- facts, inputs and words -----------------------------------------------------------
+
+
+_BLANK_HEAD = b'{"hub_id":"","event_id":"",'
+_BLANK_TAIL = b',"decided_at":"1970-01-01T00:00:00Z"}'
+
+
+def _middle(template: RoutingDecision) -> bytes:
+    """The JSON of a blank decision between ``event_id`` and ``decided_at``."""
+    full = pydantic_core.to_json(template)
+    if not (full.startswith(_BLANK_HEAD) and full.endswith(_BLANK_TAIL)):
+        raise AssertionError(f"RoutingDecision JSON changed shape: {full[:80]!r}")
+    return full[len(_BLANK_HEAD) : -len(_BLANK_TAIL)]
 
 
 def _facts(ticket: Ticket, ci: ConfigurationItem | None) -> TicketFacts:

@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faststream import FastStream
 
 from services.config import SchakelConfig, Settings
-from services.runtime import build_app
+from services.runtime import SERVICES, build_app
 from services.topics_io import topic_partitions
 
 Record = ConsumerRecord[bytes, bytes]
@@ -83,7 +83,7 @@ async def running_hub(
 ) -> AsyncIterator[FastStream]:
     """The hub's services in this process, against the real broker."""
     settings = Settings(kafka_bootstrap=bootstrap)
-    app, _ = build_app(settings, config, services or [])
+    app, _ = build_app(settings, config, services or list(SERVICES))
     await app.start()
     try:
         yield app

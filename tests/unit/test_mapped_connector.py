@@ -544,7 +544,7 @@ def _language_doc(**fields: Any) -> dict[str, Any]:
 def test_mapping_language_features(tmp_path: Path) -> None:
     translator = _build(_write(tmp_path, _LANGUAGE))
     translation = _one(_language_doc(), translator)
-    entity: Incident = translation.entity  # type: ignore[assignment]
+    entity: Incident = translation.entity
     assert entity.supplier_ref.number == "REF-1"  # the alternative path
     assert entity.title == "Samenvatting"  # the alternative path
     assert entity.description == "eerste regel\ntweede regel"  # join skips empty items

@@ -113,7 +113,6 @@ class _Compiler:
         self.problems: list[Problem] = []
         self.accounts = frozenset(a.casefold() for a in ctx.schakel_accounts)
         self._maps: dict[tuple[str, str], ValueMap[Any] | None] = {}
-        self._checked_keys: set[str] = set()
         zone: tzinfo = ctx.timezone
         if self.doc.timezone is not None:
             zone = self._zone(self.doc.timezone, ("timezone",)) or zone

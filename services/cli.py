@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from connectors.mapped import MappingError
 from services.config import ConfigError, SchakelConfig, Settings, get_settings, load_config
 from services.errors import BrokerUnavailable
 from services.logs import configure_logging, get_logger
@@ -22,7 +23,7 @@ app = typer.Typer(no_args_is_help=True, help="Schakel: the regie's integration h
 deadletter_app = typer.Typer(no_args_is_help=True, help="Inspect and replay dead letters.")
 app.add_typer(deadletter_app, name="deadletter")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 log = get_logger("schakel.cli")
 
 ConfigOpt = Annotated[
@@ -37,10 +38,22 @@ def _setup(
     configure_logging(log_format or settings.log_format, settings.log_level)  # type: ignore[arg-type]
     try:
         config = load_config(config_path or settings.config_path)
-    except ConfigError as exc:
+        _check_mappings(config)
+    except (ConfigError, MappingError) as exc:
         err.print(f"[bold red]configuration refused[/]\n{exc}")
         raise typer.Exit(2) from None
     return settings, config
+
+
+def _check_mappings(config: SchakelConfig) -> None:
+    """Declarative mappings are part of the config: a bad one stops start-up, with its line."""
+    from connectors.mapped import check_mapping
+    from services.normaliser import supplier_context
+
+    config_dir = str(config.source_path.parent) if config.source_path else None
+    for supplier in config.suppliers:
+        if supplier.system == "mapped":
+            check_mapping(supplier_context(supplier, config_dir))
 
 
 def _run(coro: object) -> None:
@@ -227,7 +240,9 @@ def topics(config: ConfigOpt = None) -> None:
     settings, cfg = _setup(config)
 
     async def go() -> None:
-        created = await ensure_topics(settings.kafka_bootstrap, specs_for(cfg))
+        created = await ensure_topics(
+            settings.kafka_bootstrap, specs_for(cfg), wait_s=settings.kafka_wait_s
+        )
         console.print(
             f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else "")
         )

@@ -86,9 +86,11 @@ async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
         ) from None
 
 
-async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, specs: Sequence[TopicSpec], *, wait_s: float = 60.0
+) -> list[str]:
     """Create the topics that do not exist yet, with their partitions and settings."""
-    await wait_for_broker(bootstrap)
+    await wait_for_broker(bootstrap, timeout_s=wait_s)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

@@ -91,7 +91,9 @@ def build_app(
 
     @app.on_startup
     async def create_topics_and_start_publisher() -> None:
-        await ensure_topics(settings.kafka_bootstrap, specs_for(config))
+        await ensure_topics(
+            settings.kafka_bootstrap, specs_for(config), wait_s=settings.kafka_wait_s
+        )
         if owned is not None:
             await owned.start()
         log.info("services starting", services=chosen, bootstrap=settings.kafka_bootstrap)

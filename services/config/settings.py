@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
     gateway_port: int = Field(default=8088, ge=1, le=65535)
+    kafka_wait_s: float = Field(
+        default=60.0, gt=0, description="How long to retry an absent broker at start-up."
+    )
     group_suffix: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9._-]*$",

@@ -107,6 +107,7 @@ Generator = Callable[[random.Random, int, datetime], NativeEvent]
 
 def _generators() -> dict[str, Generator]:
     from services.demo.gen_jira import jira_event
+    from services.demo.gen_mapped import leverancier_x_mixed
     from services.demo.gen_servicenow import servicenow_mixed
     from services.demo.gen_topdesk import topdesk_mixed
     from services.demo.gen_xurrent import xurrent_event
@@ -116,6 +117,7 @@ def _generators() -> dict[str, Generator]:
         "centric": topdesk_mixed,
         "zaakplatform": jira_event,
         "werkplekdienst": xurrent_event,
+        "leverancier-x": leverancier_x_mixed,
     }
 
 

@@ -73,7 +73,6 @@ __all__ = [
     "Router",
     "Ticket",
     "decode_event",
-    "encode_routed",
     "routed_event_id",
 ]
 
@@ -136,7 +135,7 @@ class Destination:
         return self.gemeente or TRIAGE_DESTINATION
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecisionRecord:
     """One decision to store: per normalised event and destination (idempotent on both).
 
@@ -188,16 +187,12 @@ def routed_event_id(event_id: str, destination: str) -> str:
     return derived_id("routed", event_id, destination)
 
 
-def encode_routed(
-    routed_id: str, event: NormalisedEvent, ticket_json: bytes, decision_json: bytes
-) -> bytes:
-    """The routed CloudEvent: byte for byte ``encode_event(..., data=RoutedTicket(...))``
-    (a test holds it to that), from the ticket's and the decision's JSON, which the router
-    makes once per event and once per plan."""
-    head = orjson.dumps(
+def _envelope(event: NormalisedEvent, ticket_json: bytes) -> tuple[bytes, bytes]:
+    """The routed CloudEvent of ``event`` around its id and decision: what comes after the
+    id up to the decision's JSON, and before it. Byte for byte what ``encode_event(...,
+    data=RoutedTicket(...))`` writes (a test holds the result to that)."""
+    context = orjson.dumps(
         {
-            "specversion": "1.0",
-            "id": routed_id,
             "source": event.source,
             "type": _ROUTED_TYPE[event.kind],
             "subject": event.ticket.hub_id,
@@ -210,18 +205,18 @@ def encode_routed(
         },
         option=orjson.OPT_UTC_Z,
     )
-    return b"".join(
+    after_id = b"".join(
         (
-            head[:-1],
+            b'",',
+            context[1:-1],
             b',"data":{"kind":"',
             event.kind.value.encode(),
             b'","ticket":',
             ticket_json,
             b',"decision":',
-            decision_json,
-            b"}}",
         )
     )
+    return after_id, b"}}"
 
 
 def decode_event(topic: str, value: bytes) -> NormalisedEvent:
@@ -317,11 +312,12 @@ class Router:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         update = {"hub_id": ticket.hub_id, "event_id": event_id, "decided_at": now}
-        return tuple(
-            Destination(p.destination.gemeente, p.destination.topic, d.model_copy(update=update))
-            for p in self._planned(ticket, kind)
-            if (d := p.destination.decision)
-        )
+        destinations = []
+        for planned in self._planned(ticket, kind):
+            blank = planned.destination
+            decision = blank.decision.model_copy(update=update)
+            destinations.append(Destination(blank.gemeente, blank.topic, decision))
+        return tuple(destinations)
 
     def _planned(self, ticket: Ticket, kind: EntityKind) -> tuple[_Planned, ...]:
         """The plan for ``ticket``, from the cache when nothing it depends on changed.
@@ -483,18 +479,22 @@ class Router:
         planned = self._planned(ticket, event.kind)
         hub_text = ticket.hub_id
         hub = hub_text.encode()
-        ticket_json = pydantic_core.to_json(ticket)  # once, for every destination
-        head = b'{"hub_id":' + orjson.dumps(hub_text) + b',"event_id":' + orjson.dumps(event.id)
+        after_id, closing = _envelope(event, pydantic_core.to_json(ticket))
+        head = (
+            b'{"hub_id":' + orjson.dumps(hub_text) + b',"event_id":' + orjson.dumps(event.id) + b","
+        )
         tail = b',"decided_at":' + orjson.dumps(now, option=orjson.OPT_UTC_Z) + b"}"
         for plan in planned:
             destination = plan.destination
             name = destination.name
             routed_id = routed_event_id(event.id, name)
-            decision_json = b"".join((head, b",", plan.middle, tail))
+            value = b"".join(
+                (_ID_OPEN, routed_id.encode(), after_id, head, plan.middle, tail, closing)
+            )
             result.messages.append(
                 OutboundMessage(
                     topic=destination.topic,
-                    value=encode_routed(routed_id, event, ticket_json, decision_json),
+                    value=value,
                     key=hub,
                     headers=(
                         ("content-type", CONTENT_TYPE),
@@ -586,6 +586,7 @@ class Router:
 # --- facts, inputs and words -----------------------------------------------------------
 
 
+_ID_OPEN = b'{"specversion":"1.0","id":"'
 _BLANK_HEAD = b'{"hub_id":"","event_id":"",'
 _BLANK_TAIL = b',"decided_at":"1970-01-01T00:00:00Z"}'
 

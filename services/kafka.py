@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) 
         request_timeout_ms=30_000,
         metadata_max_age_ms=10_000,  # pattern subscriptions see new supplier topics soon
         graceful_timeout=15.0,
+        log_level=logging.DEBUG,  # FastStream logs every batch; keep that off the INFO stream
         **options,
     )
 

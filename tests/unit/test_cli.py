@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,16 +11,19 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.config import get_settings
+from services.logs import configure_logging
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SCHAKEL_LOG_FORMAT", "console")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    # the CLI configured logging onto CliRunner's (now closed) streams: point it back
+    configure_logging("console", "INFO")
 
 
 def _closed_port() -> int:

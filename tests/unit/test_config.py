@@ -170,7 +170,7 @@ def test_example_config_details() -> None:
     assert p1 is not None
     assert not p1.business_hours
     assert config.supplier("centric").value_maps["status"]["Wacht op leverancier"] == "on_hold"
-    assert str(config.supplier("leverancier-x").tz) == "UTC"
+    assert str(config.supplier("leverancier-x").tz) == "Europe/Amsterdam"
 
     dordrecht = config.gemeente("GM0505")
     channel_types = {type(c) for t in dordrecht.teams for c in t.channels}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import TopicSpec, topic_specs
-from services import normaliser
+from services import delivery, normaliser
 from services.config import SchakelConfig, Settings
 from services.kafka import build_broker, ensure_topics
 from services.logs import get_logger
@@ -23,12 +23,15 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class Wiring:
-    """What a service's registration gets: the broker, config, publisher, group suffix."""
+    """What a service's registration gets: broker, settings, config, publisher, group suffix,
+    and a list where it may leave shutdown hooks (run after the subscribers stopped)."""
 
     broker: KafkaBroker
+    settings: Settings
     config: SchakelConfig
     publisher: Publisher
     group_suffix: str = ""
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 #: registers a service's subscribers; the suffix keeps test and bench consumer groups apart.
@@ -45,7 +48,10 @@ def _normaliser(w: Wiring) -> None:
 
 
 #: service name -> how it subscribes; every service can run alone or together.
-SERVICES: dict[str, Registrar] = {"normaliser": _normaliser}
+SERVICES: dict[str, Registrar] = {
+    "normaliser": _normaliser,
+    "delivery": delivery.register_wiring,
+}
 
 
 def hub_topics(config: SchakelConfig) -> list[str]:
@@ -84,7 +90,7 @@ def build_app(
         owned = KafkaBatchPublisher(settings.kafka_bootstrap, client_id=client_id)
         publisher = owned
     suffix = settings.group_suffix if group_suffix is None else group_suffix
-    wiring = Wiring(broker, config, publisher, suffix)
+    wiring = Wiring(broker, settings, config, publisher, suffix)
     for name in chosen:
         SERVICES[name](wiring)
     app = FastStream(broker)
@@ -99,7 +105,9 @@ def build_app(
         log.info("services starting", services=chosen, bootstrap=settings.kafka_bootstrap)
 
     @app.after_shutdown
-    async def stop_publisher() -> None:
+    async def stop_services_and_publisher() -> None:
+        for hook in wiring.on_shutdown:
+            await hook()
         if owned is not None:
             await owned.stop()
 

@@ -7,12 +7,16 @@ the way the router's contract describes them (schemas/routing.py).
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import delete
 
 from schemas import (
     CiRef,
@@ -34,7 +38,8 @@ from schemas.envelope import encode_event
 from schemas.topics import gemeente_topic
 from services.config import SchakelConfig
 from services.config.models import FbTeam, Gemeente
-from services.delivery import ChannelConfig, Delivery, Receipt, idempotency_key
+from services.delivery import ChannelConfig, Delivery, DeliveryStore, Receipt, idempotency_key
+from services.delivery._tables import deliveries, receiver_tickets
 from services.delivery.channels import channel_target
 
 SOURCE = "urn:nld:kvk:90000011:systeem:servicenow-prod"
@@ -260,3 +265,20 @@ def delivery_of(
         body=event.value,
         receiver_ref=receiver_ref,
     )
+
+
+#: SQLite always; PostgreSQL too when SCHAKEL_TEST_POSTGRES_URL names a database
+STORE_BACKENDS = ["sqlite"] + (
+    ["postgresql"] if os.environ.get("SCHAKEL_TEST_POSTGRES_URL") else []
+)
+
+
+async def open_test_store(backend: str, tmp_path: Path) -> DeliveryStore:
+    """An empty delivery store on ``backend`` (PostgreSQL: this test's rows only)."""
+    if backend == "sqlite":
+        return await DeliveryStore.open(f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}")
+    store = await DeliveryStore.open(os.environ["SCHAKEL_TEST_POSTGRES_URL"])
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(deliveries))
+        await conn.execute(delete(receiver_tickets))
+    return store

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
     gateway_port: int = Field(default=8088, ge=1, le=65535)
+    delivery_backoff_initial_s: float = Field(default=0.5, gt=0)
+    delivery_backoff_max_s: float = Field(default=30.0, gt=0)
+    delivery_retry_after_cap_s: float = Field(default=60.0, gt=0)
+    delivery_max_elapsed_s: float = Field(
+        default=120.0, gt=0, description="Retry budget of one delivery, across its attempts."
+    )
+    delivery_default_max_attempts: int = Field(default=5, ge=1)
+    delivery_concurrency: int = Field(default=32, ge=1)
+    delivery_smtp_timeout_s: float = Field(default=30.0, gt=0)
+    delivery_topdesk_timeout_s: float = Field(default=15.0, gt=0)
     kafka_wait_s: float = Field(
         default=60.0, gt=0, description="How long to retry an absent broker at start-up."
     )

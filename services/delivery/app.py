@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
-from services.config import get_settings
 from services.delivery.pipeline import (
     GEMEENTE_PATTERN,
     Deliverer,
@@ -61,16 +60,17 @@ def register(
             await publisher.send_all(result.dead_letters)
 
 
-def register_wiring(wiring: Wiring) -> Deliverer:
+def register_wiring(wiring: Wiring) -> None:
     """The ``runtime.SERVICES`` entry: store and options from the process settings.
 
-    Returns the deliverer, whose :meth:`~Deliverer.aclose` belongs in the app's shutdown.
+    The deliverer opens its store and HTTP client on the first batch; its ``aclose`` is
+    added to ``wiring.on_shutdown`` when the wiring has such a list of shutdown hooks.
     """
-    settings = get_settings()
+    settings = wiring.settings
     deliverer = build_deliverer(
         wiring.config,
         store=settings.store_url,
         options=DeliveryOptions.from_settings(settings),
     )
     register(wiring.broker, deliverer, wiring.publisher, group_id=GROUP_ID + wiring.group_suffix)
-    return deliverer
+    wiring.on_shutdown.append(deliverer.aclose)

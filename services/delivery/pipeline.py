@@ -294,13 +294,16 @@ class Deliverer:
             done, states = await self.store.snapshot(keys, chains.keys())
             semaphore = asyncio.Semaphore(self.options.concurrency)
             circuits: set[str] = set()
-            async with asyncio.TaskGroup() as group:
-                for thread, items in chains.items():
-                    group.create_task(
-                        self._run_chain(
-                            items, done, states.get(thread), semaphore, circuits, result
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for thread, items in chains.items():
+                        group.create_task(
+                            self._run_chain(
+                                items, done, states.get(thread), semaphore, circuits, result
+                            )
                         )
-                    )
+            except BaseExceptionGroup as failed:  # the store failed: the batch is redone
+                raise failed.exceptions[0] from None
         for plan in plans:
             if plan.failures:
                 result.dead_letters.append(self._dead_letter(plan))

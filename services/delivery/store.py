@@ -1,23 +1,23 @@
 """The delivery store: idempotency records and receiver references (SQLite or PostgreSQL).
 
 Reads happen once per batch (:meth:`DeliveryStore.snapshot`); each delivery's outcome is
-written as soon as it is known, so a crash loses at most the deliveries in flight, and those
-are made harmless by the receivers' idempotency (webhook ``Idempotency-Key``, TOPdesk
-external number lookup, e-mail Message-ID).
+committed as soon as it is known (concurrent outcomes share one transaction: group commit),
+so a crash loses at most the deliveries in flight, and those are made harmless by the
+receivers' idempotency (webhook ``Idempotency-Key``, TOPdesk external number lookup, e-mail
+Message-ID).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.delivery._tables import deliveries, receiver_tickets
 from services.delivery.channels import Delivery, Receipt
@@ -63,8 +63,9 @@ class DeliveryStore:
             raise ValueError(f"the delivery store supports SQLite and PostgreSQL, not {dialect}")
         self.engine = engine
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        # SQLite has one writer at a time; queueing here beats busy-waiting in the driver.
-        self._write_lock = asyncio.Lock() if dialect == "sqlite" else None
+        self._delivery_upsert, self._thread_upsert = self._statements()
+        self._pending: list[tuple[dict[str, Any], dict[str, Any] | None, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str) -> DeliveryStore:
@@ -110,56 +111,36 @@ class DeliveryStore:
         """The delivery succeeded: mark its key done and remember the receiver reference.
 
         The first reference of a thread stays (the TOPdesk incident, the first Message-ID);
-        ``last_version`` only grows.
+        ``last_version`` only grows. Returns once the row is committed.
         """
         now = now or datetime.now(UTC)
-        async with self._writing() as conn:
-            await self._upsert_delivery(
-                conn, delivery, "delivered", receipt.receiver_ref, attempts, None, now
-            )
-            insert = self._insert(receiver_tickets).values(
-                hub_id=delivery.hub_id,
-                gemeente=delivery.gemeente,
-                team=delivery.team,
-                channel=delivery.channel,
-                receiver_ref=receipt.receiver_ref,
-                receiver_number=receipt.receiver_number,
-                last_version=delivery.version,
-                created_at=now,
-                updated_at=now,
-            )
-            t = receiver_tickets.c
-            ex = insert.excluded
-            await conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[t.hub_id, t.gemeente, t.team, t.channel],
-                    set_={
-                        "receiver_ref": func.coalesce(t.receiver_ref, ex.receiver_ref),
-                        "receiver_number": func.coalesce(t.receiver_number, ex.receiver_number),
-                        "last_version": case(
-                            (ex.last_version > t.last_version, ex.last_version),
-                            else_=t.last_version,
-                        ),
-                        "updated_at": ex.updated_at,
-                    },
-                )
-            )
+        row = self._delivery_row(delivery, "delivered", receipt.receiver_ref, attempts, None, now)
+        thread = {
+            "hub_id": delivery.hub_id,
+            "gemeente": delivery.gemeente,
+            "team": delivery.team,
+            "channel": delivery.channel,
+            "receiver_ref": receipt.receiver_ref,
+            "receiver_number": receipt.receiver_number,
+            "last_version": delivery.version,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self._commit(row, thread)
 
     async def record_failed(
         self, delivery: Delivery, error: str, attempts: int, *, now: datetime | None = None
     ) -> None:
         """The delivery failed for now (it is dead-lettered); a replay may still succeed."""
         now = now or datetime.now(UTC)
-        async with self._writing() as conn:
-            await self._upsert_delivery(
-                conn, delivery, "failed", None, attempts, error[:_ERROR_MAX], now
-            )
+        await self._commit(
+            self._delivery_row(delivery, "failed", None, attempts, error[:_ERROR_MAX], now), None
+        )
 
     async def record_superseded(self, delivery: Delivery, *, now: datetime | None = None) -> None:
         """A newer version of the ticket reached this receiver already; this one is skipped."""
         now = now or datetime.now(UTC)
-        async with self._writing() as conn:
-            await self._upsert_delivery(conn, delivery, "superseded", None, 0, None, now)
+        await self._commit(self._delivery_row(delivery, "superseded", None, 0, None, now), None)
 
     async def receiver_ref(self, thread: Thread) -> str | None:
         """The receiver's reference of ``thread`` (for tools and tests)."""
@@ -186,51 +167,93 @@ class DeliveryStore:
             ).first()
         return (row[0], row[1], row[2]) if row else None
 
-    async def _upsert_delivery(
-        self,
-        conn: AsyncConnection,
+    @staticmethod
+    def _delivery_row(
         delivery: Delivery,
         status: str,
         receiver_ref: str | None,
         attempts: int,
         error: str | None,
         now: datetime,
-    ) -> None:
-        insert = self._insert(deliveries).values(
-            idempotency_key=delivery.idempotency_key,
-            hub_id=delivery.hub_id,
-            gemeente=delivery.gemeente,
-            team=delivery.team,
-            channel=delivery.channel,
-            event_id=delivery.event_id,
-            version=delivery.version,
-            status=status,
-            receiver_ref=receiver_ref,
-            attempts=attempts,
-            last_error=error,
-            delivered_at=now if status == "delivered" else None,
-            updated_at=now,
-        )
-        d = deliveries.c
-        ex = insert.excluded
-        await conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=[d.idempotency_key],
-                set_={
-                    "status": ex.status,
-                    "receiver_ref": func.coalesce(ex.receiver_ref, d.receiver_ref),
-                    "attempts": d.attempts + ex.attempts,
-                    "last_error": ex.last_error,
-                    "delivered_at": func.coalesce(ex.delivered_at, d.delivered_at),
-                    "updated_at": ex.updated_at,
-                },
-                # a delivered key stays delivered (a late failure report must not undo it)
-                where=d.status != "delivered",
-            )
-        )
+    ) -> dict[str, Any]:
+        return {
+            "idempotency_key": delivery.idempotency_key,
+            "hub_id": delivery.hub_id,
+            "gemeente": delivery.gemeente,
+            "team": delivery.team,
+            "channel": delivery.channel,
+            "event_id": delivery.event_id,
+            "version": delivery.version,
+            "status": status,
+            "receiver_ref": receiver_ref,
+            "attempts": attempts,
+            "last_error": error,
+            "delivered_at": now if status == "delivered" else None,
+            "updated_at": now,
+        }
 
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction; serialised on SQLite."""
-        async with self._write_lock or nullcontext(), self.engine.begin() as conn:
-            yield conn
+    async def _commit(self, row: dict[str, Any], thread: dict[str, Any] | None) -> None:
+        """Write one outcome, committed together with whatever else is waiting (group commit).
+
+        Concurrent deliveries share one transaction instead of one each; every caller still
+        returns only after its own row is committed. One flush runs at a time, which is also
+        what SQLite (one writer) wants.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, thread, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            rows = [row for row, _, _ in batch]
+            threads = [thread for _, thread, _ in batch if thread is not None]
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(self._delivery_upsert, rows)
+                    if threads:
+                        await conn.execute(self._thread_upsert, threads)
+            except BaseException as error:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    def _statements(self) -> tuple[Any, Any]:
+        """The two upserts, as executemany statements (dialect-specific ON CONFLICT)."""
+        insert = self._insert(deliveries)
+        d, ex = deliveries.c, insert.excluded
+        delivery_upsert = insert.on_conflict_do_update(
+            index_elements=[d.idempotency_key],
+            set_={
+                "status": ex.status,
+                "receiver_ref": func.coalesce(ex.receiver_ref, d.receiver_ref),
+                "attempts": d.attempts + ex.attempts,
+                "last_error": ex.last_error,
+                "delivered_at": func.coalesce(ex.delivered_at, d.delivered_at),
+                "updated_at": ex.updated_at,
+            },
+            # a delivered key stays delivered (a late failure report must not undo it)
+            where=d.status != "delivered",
+        )
+        insert = self._insert(receiver_tickets)
+        t, ex = receiver_tickets.c, insert.excluded
+        thread_upsert = insert.on_conflict_do_update(
+            index_elements=[t.hub_id, t.gemeente, t.team, t.channel],
+            set_={
+                "receiver_ref": func.coalesce(t.receiver_ref, ex.receiver_ref),
+                "receiver_number": func.coalesce(t.receiver_number, ex.receiver_number),
+                "last_version": case(
+                    (ex.last_version > t.last_version, ex.last_version), else_=t.last_version
+                ),
+                "updated_at": ex.updated_at,
+            },
+        )
+        return delivery_upsert, thread_upsert

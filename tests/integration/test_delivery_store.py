@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
 from services.delivery import Delivery, DeliveryStore, Receipt, Thread, idempotency_key
-from services.delivery._tables import deliveries, receiver_tickets
 from services.delivery.pipeline import _ROUTED
-from tests.delivery_kit import routed_event
-
-BACKENDS = ["sqlite"]
-if os.environ.get("SCHAKEL_TEST_POSTGRES_URL"):
-    BACKENDS.append("postgresql")
+from tests.delivery_kit import STORE_BACKENDS, open_test_store, routed_event
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DeliveryStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}"
-    else:
-        url = os.environ["SCHAKEL_TEST_POSTGRES_URL"]
-    opened = await DeliveryStore.open(url)
-    async with opened.engine.begin() as conn:
-        await conn.execute(delete(deliveries))
-        await conn.execute(delete(receiver_tickets))
+    opened = await open_test_store(request.param, tmp_path)
     yield opened
     await opened.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,10 +16,12 @@ from services.delivery import Deliverer, DeliveryOptions, DeliveryStore, Thread
 from services.delivery.errors import ReceiverRejected, ReceiverUnavailable
 from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_SERVICE, DLQ_TOPIC
 from tests.delivery_kit import (
+    STORE_BACKENDS,
     FakeChannels,
     FakeRecord,
     email,
     gemeente,
+    open_test_store,
     routed_event,
     team,
     webhook,
@@ -47,9 +50,9 @@ GEMEENTEN = [
 FAST = DeliveryOptions(backoff_initial_s=0.001, backoff_max_s=0.01, concurrency=8)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[DeliveryStore]:
-    opened = await DeliveryStore.open(f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}")
+@pytest.fixture(params=STORE_BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DeliveryStore]:
+    opened = await open_test_store(request.param, tmp_path)
     yield opened
     await opened.close()
 
@@ -261,3 +264,31 @@ async def test_store_is_shared_safely_by_concurrent_deliveries(setup) -> None:
     assert result.delivered == 180
     again = await deliverer.deliver_batch(records(*batch))
     assert again.already_delivered == 180
+
+
+async def test_a_triage_recipient_on_a_gemeente_topic_is_ignored(setup) -> None:
+    deliverer, _fakes = setup
+    event = routed_event("GM0505", ["fb-burgerzaken", (None, "regie-triage")])
+    result = await deliverer.deliver_batch(records(event))
+    assert (result.delivered, result.foreign_recipients, result.dead_letters) == (1, 1, [])
+
+
+async def test_a_failing_store_fails_the_batch(setup, store) -> None:
+    deliverer, _fakes = setup
+
+    async def broken(*_: object, **__: object) -> None:
+        raise OSError("database is gone")
+
+    store._commit = broken  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="database is gone"):
+        await deliverer.deliver_batch(records(routed_event("GM0505", ["fb-burgerzaken"])))
+
+
+def test_options_from_settings_and_per_channel_policy() -> None:
+    settings = SimpleNamespace(delivery_backoff_initial_s=0.2, delivery_concurrency=4, other=1)
+    options = DeliveryOptions.from_settings(settings)
+    assert (options.backoff_initial_s, options.concurrency) == (0.2, 4)
+    assert options.max_elapsed_s == DeliveryOptions().max_elapsed_s
+    hook, mail = GEMEENTEN[0].teams[0].channels
+    assert options.policy(hook).max_attempts == 3  # the webhook's own max_attempts
+    assert options.policy(mail).max_attempts == options.default_max_attempts

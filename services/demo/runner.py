@@ -13,6 +13,7 @@ from rich.console import Console
 
 from schemas.topics import CHANGES, CIS, DEADLETTER, INCIDENTS, inbound_topic
 from services.config import SchakelConfig, Settings
+from services.demo.peers import demo_peers, demo_secrets
 from services.demo.render import render_record
 from services.demo.traffic import mixed_traffic
 from services.kafka import MAX_REQUEST_BYTES
@@ -43,9 +44,19 @@ async def run_demo(
     with_hub: bool,
     console: Console,
 ) -> None:
+    demo_secrets(config)
     app, _ = build_app(settings, config)
-    if with_hub:
-        await app.start()
+    async with contextlib.AsyncExitStack() as stack:
+        if with_hub:
+            await stack.enter_async_context(demo_peers(config, console))
+            await app.start()
+            stack.push_async_callback(app.stop)
+        await _publish(settings, config, count=count, rate=rate, console=console)
+
+
+async def _publish(
+    settings: Settings, config: SchakelConfig, *, count: int, rate: float, console: Console
+) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, acks="all", max_request_size=MAX_REQUEST_BYTES
     )
@@ -73,8 +84,6 @@ async def run_demo(
         with contextlib.suppress(asyncio.CancelledError):
             await feed
         await producer.stop()
-        if with_hub:
-            await app.stop()
         console.print(f"[bold]demo stopped[/]: {sent} supplier events published")
 
 

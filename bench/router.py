@@ -10,8 +10,11 @@
     so the shared schakel.cis.v1 is not filled with benchmark CIs).
 
 The pure parts report wall and CPU time (this process only): the development VM is shared,
-and CPU time is the fairer figure there. Usage: ``python -m bench.router [--events 50000] [--cis 100000] [--import]``. Results print
-and are appended to ``bench/router_results.jsonl``.
+and CPU time is the fairer figure there.
+
+Usage: ``python -m bench.router [--events 50000] [--cis 100000] [--import]``. Results print
+and are appended to ``bench/router_results.jsonl``. ``--write-cmdb FILE`` only writes the
+generated export (for ``schakel cmdb import FILE --supplier kpn`` by hand).
 """
 
 from __future__ import annotations
@@ -313,6 +316,7 @@ async def bench_import(config: SchakelConfig, count: int) -> dict[str, float]:
             started = time.perf_counter()
             write_cmdb_csv(path, count)
             generate_s = time.perf_counter() - started
+            file_mb = round(path.stat().st_size / 1e6, 1)
             report = await cmdb_import(
                 path,
                 supplier=config.supplier("kpn"),
@@ -322,7 +326,7 @@ async def bench_import(config: SchakelConfig, count: int) -> dict[str, float]:
             )
         return {
             "cis": report.published,
-            "file_mb": round(path.stat().st_size / 1e6, 1) if path.exists() else 0.0,
+            "file_mb": file_mb,
             "generate_s": generate_s,
             "read_s": report.read_seconds,
             "publish_s": report.publish_seconds,
@@ -340,7 +344,14 @@ def main() -> None:
     parser.add_argument("--cmdb-size", type=int, default=10_000)
     parser.add_argument("--cis", type=int, default=100_000)
     parser.add_argument("--import", dest="do_import", action="store_true")
+    parser.add_argument(
+        "--write-cmdb", type=Path, help="only write a CSV export of --cis CIs to this file"
+    )
     args = parser.parse_args()
+    if args.write_cmdb:
+        write_cmdb_csv(args.write_cmdb, args.cis)
+        console.print(f"{args.cis:,} CIs written to {args.write_cmdb}")
+        return
     configure_logging("console", "WARNING")
     config = load_config(REPO / "config" / "schakel.yaml")
     result: dict[str, object] = {
@@ -367,7 +378,8 @@ def main() -> None:
     if args.do_import:
         imported = asyncio.run(bench_import(config, args.cis))
         console.print(
-            f"cmdb import: {imported['cis']:,.0f} CIs in {imported['total_s']:.2f}s "
+            f"cmdb import: {imported['cis']:,.0f} CIs ({imported['file_mb']} MB CSV) in "
+            f"{imported['total_s']:.2f}s "
             f"(read {imported['read_s']:.2f}s, publish {imported['publish_s']:.2f}s) = "
             f"{imported['cis_per_s']:,.0f} CIs/s"
         )

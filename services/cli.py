@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import orjson
 import typer
@@ -258,6 +258,104 @@ def check_config(config: ConfigOpt = None) -> None:
         f"[green]ok[/]: {len(cfg.suppliers)} suppliers, {len(cfg.gemeenten)} gemeenten, "
         f"{len(cfg.routing.rules)} routing rules"
     )
+
+
+cmdb_app = typer.Typer(no_args_is_help=True, help="The CMDB the router routes on.")
+app.add_typer(cmdb_app, name="cmdb")
+route_app = typer.Typer(no_args_is_help=True, help="Routing decisions.")
+app.add_typer(route_app, name="route")
+
+
+@cmdb_app.command("import")
+def cmdb_import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CMDB export: CSV (documented header), JSON list, or a ServiceNow cmdb_ci "
+            'Table API export {"result": [...]}.',
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    supplier: Annotated[
+        str, typer.Option("--supplier", "-s", help="Supplier id (config) the CIs belong to.")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, json or servicenow (default: by the file)."),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="CIs per produce round trip (acknowledged each).")
+    ] = 5000,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Publish the valid rows and report the others.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Load a CMDB export onto schakel.cis.v1, keyed by hub id: what the router routes on."""
+    from services.config import UnknownSupplierError
+    from services.router import CmdbImportError, cmdb_import
+    from services.router.cmdb_import import ExportFormat
+
+    settings, cfg = _setup(config, "console")
+    try:
+        chosen = cfg.supplier(supplier)
+    except UnknownSupplierError:
+        known = ", ".join(s.id for s in cfg.suppliers)
+        err.print(f"[red]unknown supplier {supplier!r}[/]; suppliers: {known}")
+        raise typer.Exit(2) from None
+    if fmt not in (None, "csv", "json", "servicenow"):
+        err.print(f"[red]unknown format {fmt!r}[/]: csv, json or servicenow")
+        raise typer.Exit(2)
+    config_dir = str(cfg.source_path.parent) if cfg.source_path else None
+
+    async def go() -> None:
+        try:
+            report = await cmdb_import(
+                file,
+                supplier=chosen,
+                bootstrap=settings.kafka_bootstrap,
+                fmt=cast("ExportFormat | None", fmt),
+                chunk_size=chunk_size,
+                skip_invalid=skip_invalid,
+                console=console,
+                config_dir=config_dir,
+            )
+        except CmdbImportError as exc:
+            err.print(
+                f"[bold red]CMDB export refused[/] ({len(exc.problems)} problem(s); nothing "
+                f"published; --skip-invalid publishes the valid rows)\n{exc}"
+            )
+            raise typer.Exit(2) from None
+        for problem in report.skipped[:20]:
+            err.print(f"[yellow]skipped[/] {problem}")
+        if len(report.skipped) > 20:
+            err.print(f"[yellow]... and {len(report.skipped) - 20} more skipped[/]")
+        rate = report.published / report.seconds if report.seconds else 0.0
+        console.print(
+            f"[green]{report.published} CI(s)[/] from {report.format} published to "
+            f"schakel.cis.v1 as supplier {chosen.id} in {report.seconds:.1f}s "
+            f"({rate:,.0f} CI/s)" + (f", {len(report.skipped)} skipped" if report.skipped else "")
+        )
+
+    _run(go())
+
+
+@route_app.command("explain")
+def route_explain(
+    hub_id: Annotated[str, typer.Argument(help="The ticket's hub id (the events' subject).")],
+) -> None:
+    """Print every routing decision about a ticket, oldest first, in words."""
+    from services.router import explain
+
+    settings = get_settings()
+    configure_logging("console", "WARNING")
+
+    async def go() -> None:
+        if not await explain(settings.store_url, hub_id, console):
+            raise typer.Exit(1)
+
+    _run(go())
 
 
 def main() -> None:

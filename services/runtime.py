@@ -10,7 +10,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import TopicSpec, topic_specs
-from services import delivery, normaliser
+from services import delivery, normaliser, router
 from services.config import SchakelConfig, Settings
 from services.kafka import build_broker, ensure_topics
 from services.logs import get_logger
@@ -50,6 +50,7 @@ def _normaliser(w: Wiring) -> None:
 #: service name -> how it subscribes; every service can run alone or together.
 SERVICES: dict[str, Registrar] = {
     "normaliser": _normaliser,
+    "router": router.register_wiring,
     "delivery": delivery.register_wiring,
 }
 

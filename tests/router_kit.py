@@ -206,3 +206,6 @@ class MemoryDecisionLog:
     async def save(self, records: Sequence[DecisionRecord]) -> None:
         for record in records:
             self.rows.setdefault((record.event_id, record.destination), record)
+
+    async def close(self) -> None:
+        pass

@@ -11,7 +11,7 @@ decision is stored and can be read back with ``schakel route explain <hub-id>``.
 """
 
 from services.router._store import DecisionLog, SqlDecisionLog
-from services.router.app import GROUP_ID, CmdbFeed, RouterService, register
+from services.router.app import GROUP_ID, CmdbFeed, RouterService, register, register_wiring
 from services.router.cmdb import Affected, CiTable
 from services.router.cmdb_import import ImportReport, cmdb_import, read_export
 from services.router.errors import CmdbImportError, ImportProblem, RouterError, UnreadableEvent
@@ -55,6 +55,7 @@ __all__ = [
     "explain",
     "read_export",
     "register",
+    "register_wiring",
     "render_history",
     "routed_event_id",
 ]

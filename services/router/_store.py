@@ -21,16 +21,27 @@ __all__ = ["DecisionLog", "SqlDecisionLog", "decision_rows"]
 
 
 class DecisionLog(Protocol):
-    """Where decisions go; returns once they are durably stored (or raises)."""
+    """Where decisions go; ``save`` returns once they are durably stored (or raises)."""
 
     async def save(self, records: Sequence[DecisionRecord]) -> None: ...
 
+    async def close(self) -> None: ...
 
-def decision_rows(records: Sequence[DecisionRecord]) -> list[dict[str, Any]]:
-    """The table rows of ``records``."""
+
+def decision_rows(
+    records: Sequence[DecisionRecord], *, encoded: bool = False
+) -> list[dict[str, Any]]:
+    """The table rows of ``records``; ``encoded``: JSON columns as the JSON the router made
+    once per plan (for :class:`~services.router._tables.JsonDocument` on SQLite)."""
     rows = []
     for record in records:
         decision = record.template
+        if encoded and record.recipients_json and record.inputs_json:
+            recipients: Any = record.recipients_json
+            inputs: Any = record.inputs_json
+        else:
+            recipients = [r.model_dump(mode="json") for r in decision.recipients]
+            inputs = decision.inputs
         rows.append(
             {
                 "event_id": record.event_id,
@@ -42,9 +53,9 @@ def decision_rows(records: Sequence[DecisionRecord]) -> list[dict[str, Any]]:
                 "decided_at": record.decided_at,
                 "rule_id": decision.rule_id,
                 "basis": decision.basis,
-                "recipients": [r.model_dump(mode="json") for r in decision.recipients],
+                "recipients": recipients,
                 "explanation": decision.explanation,
-                "inputs": decision.inputs,
+                "inputs": inputs,
             }
         )
     return rows
@@ -77,8 +88,9 @@ class SqlDecisionLog:
             statement = postgresql.insert(routing_decisions).on_conflict_do_nothing()
         else:
             raise RuntimeError(f"the router's store supports SQLite and PostgreSQL, not {dialect}")
+        rows = decision_rows(records, encoded=dialect == "sqlite")
         async with engine.begin() as conn:
-            await conn.execute(statement, decision_rows(records))
+            await conn.execute(statement, rows)
 
     async def close(self) -> None:
         if self._engine is not None and self._owned:

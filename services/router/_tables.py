@@ -8,11 +8,37 @@ rows of one hub id in time order.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Table, Text
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, Index, String, Table, Text
+from sqlalchemy.types import TypeDecorator
 
 from services.store import metadata
 
-__all__ = ["routing_decisions"]
+__all__ = ["JsonDocument", "routing_decisions"]
+
+
+class JsonDocument(TypeDecorator[Any]):
+    """JSON; on SQLite written with orjson, and JSON the caller made already (``bytes``)
+    written as it is. Other dialects: SQLAlchemy's JSON as usual (give them objects)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            if isinstance(value, bytes):
+                return value.decode()
+            return orjson.dumps(value).decode()
+
+        return process
+
 
 routing_decisions = Table(
     "routing_decisions",
@@ -26,8 +52,8 @@ routing_decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("rule_id", String(64)),
     Column("basis", String(16), nullable=False),
-    Column("recipients", JSON, nullable=False),
+    Column("recipients", JsonDocument, nullable=False),
     Column("explanation", Text, nullable=False),
-    Column("inputs", JSON, nullable=False),
+    Column("inputs", JsonDocument, nullable=False),
     Index("ix_routing_decisions_hub_id", "hub_id", "decided_at"),
 )

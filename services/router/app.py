@@ -30,7 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas import CloudEvent, ConfigurationItem
 from schemas.topics import CHANGES, CIS, INCIDENTS
-from services.config import Settings, get_settings
+from services.config import Settings
 from services.kafka import raw_batch_decoder, raw_batch_parser
 from services.logs import get_logger
 from services.normaliser import RawRecord
@@ -42,7 +42,15 @@ from services.topics_io import topic_partitions
 if TYPE_CHECKING:
     from services.runtime import Wiring
 
-__all__ = ["CIS_GROUP", "GROUP_ID", "CmdbFeed", "EndOffsets", "RouterService", "register"]
+__all__ = [
+    "CIS_GROUP",
+    "GROUP_ID",
+    "CmdbFeed",
+    "EndOffsets",
+    "RouterService",
+    "register",
+    "register_wiring",
+]
 
 GROUP_ID = "schakel-router"
 #: The CMDB feed has no consumer group: every router process reads the whole topic.
@@ -117,6 +125,14 @@ class CmdbFeed:
                     self.table.apply(_CI_EVENT.validate_json(value).data)
                 except ValidationError:
                     unreadable += 1
+                except Exception:  # a bug must not stop the feed (nor its readiness)
+                    log.exception(
+                        "CI event not applied",
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                    unreadable += 1
             if record.offset >= applied.get(record.partition, 0):
                 applied[record.partition] = record.offset + 1
         if unreadable:
@@ -176,11 +192,15 @@ class CmdbFeed:
 
 @dataclass(frozen=True)
 class RouterService:
-    """What :func:`register` wired, for tests and tools."""
+    """What :func:`register` wired, for tests and tools; :meth:`close` after the broker
+    stopped releases the store's connections."""
 
     router: Router
     feed: CmdbFeed
     decisions: DecisionLog
+
+    async def close(self) -> None:
+        await self.decisions.close()
 
 
 def register(
@@ -190,14 +210,15 @@ def register(
     decisions: DecisionLog | None = None,
     cmdb_end_offsets: EndOffsets | None = None,
     max_records: int = 2000,
-    load_timeout_s: float = 300.0,
+    load_timeout_s: float = 120.0,
 ) -> RouterService:
     """Subscribe the CMDB feed and the router on ``wiring.broker``.
 
-    ``settings`` give the bootstrap servers (for the CMDB end offsets) and the store URL
-    (for the decisions) when ``cmdb_end_offsets`` / ``decisions`` are not given; default: the
-    process settings.
+    ``settings`` (default ``wiring.settings``) give the bootstrap servers (for the CMDB end
+    offsets) and the store URL (for the decisions) when ``cmdb_end_offsets`` / ``decisions``
+    are not given. Closing the decision store is added to ``wiring.on_shutdown``.
     """
+    settings = settings or wiring.settings
     config = wiring.config
     router = Router(config)
 
@@ -206,13 +227,13 @@ def register(
             log.warning("routing reference", problem=warning)
 
     if cmdb_end_offsets is None:
-        bootstrap = (settings or get_settings()).kafka_bootstrap
+        bootstrap = settings.kafka_bootstrap
 
         async def cmdb_end_offsets() -> Mapping[int, int]:
             return await cis_end_offsets(bootstrap)
 
     if decisions is None:
-        decisions = SqlDecisionLog((settings or get_settings()).store_url)
+        decisions = SqlDecisionLog(settings.store_url)
     feed = CmdbFeed(router.cmdb, cmdb_end_offsets, on_loaded=loaded)
     publisher = wiring.publisher
     store = decisions
@@ -252,4 +273,11 @@ def register(
         result = router.route_batch(records)
         await asyncio.gather(publisher.send_all(result.messages), store.save(result.decisions))
 
-    return RouterService(router, feed, store)
+    service = RouterService(router, feed, store)
+    wiring.on_shutdown.append(service.close)
+    return service
+
+
+def register_wiring(wiring: Wiring) -> None:
+    """The ``runtime.SERVICES`` entry: everything from the wiring and its settings."""
+    register(wiring)

@@ -29,7 +29,8 @@ server, depends on the database, or is hosted on the virtual machine. The rule, 
 * only towards dependents, never the other way: an incident on an application does not
   concern the owners of the server it runs on;
 * at most :data:`MAX_HOPS` (2) steps: the application on the VM on the host is reached, its
-  consumers beyond that are not;
+  consumers beyond that are not; a step may pass through a CI the table does not hold (yet),
+  since the relations alone say who depends on whom;
 * at most :data:`MAX_AFFECTED` CIs per ticket (a core switch that everything uses stops
   there, in a stable order, rather than fanning out without end).
 
@@ -236,12 +237,16 @@ class CiTable:
         return None
 
     def affected(self, ci: ConfigurationItem) -> tuple[Affected, ...]:
-        """``ci`` and the CIs that depend on it, nearest first, bounded as documented."""
+        """``ci`` and the CIs that depend on it, nearest first, bounded as documented.
+
+        A dependency chain passes through a CI the table does not hold (yet): the relations
+        still say who depends on whom.
+        """
         found = [Affected(ci)]
         seen = {_key(ci)}
-        frontier = [(_key(ci), ci)]
+        frontier: list[tuple[_Key, ConfigurationItem | None]] = [(_key(ci), ci)]
         for hops in range(1, MAX_HOPS + 1):
-            following: list[tuple[_Key, ConfigurationItem]] = []
+            following: list[tuple[_Key, ConfigurationItem | None]] = []
             for key, provider in frontier:
                 dependents = self._dependents.get(key)
                 if not dependents:
@@ -251,13 +256,13 @@ class CiTable:
                         continue
                     seen.add(dep_key)
                     hub = self._by_ref.get(dep_key)
-                    if hub is None:
-                        continue  # a relation to a CI the CMDB does not hold (yet)
-                    dependent = self._by_hub[hub]
+                    dependent = self._by_hub[hub] if hub is not None else None
+                    following.append((dep_key, dependent))
+                    if dependent is None:
+                        continue
                     found.append(Affected(dependent, hops, provider))
                     if len(found) >= MAX_AFFECTED:
                         return tuple(found)
-                    following.append((dep_key, dependent))
             if not following:
                 break
             frontier = following

@@ -83,6 +83,7 @@ from schemas import ConfigurationItem, EntityKind, SupplierSystem, event_id, eve
 from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CIS
 from services.config import SupplierConfig
+from services.kafka import wait_for_broker
 from services.messaging import KafkaBatchPublisher, OutboundMessage, Publisher
 from services.normaliser import supplier_context
 from services.router.errors import CmdbImportError, ImportProblem
@@ -277,7 +278,7 @@ def _csv_rows(text: str, file: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise CmdbImportError([ImportProblem(file, 1, message)])
     reader.fieldnames = fields
     for row in reader:
-        extra = row.pop(None, None)  # type: ignore[call-overload]
+        extra = row.pop(None, None)
         if extra:
             yield reader.line_num, {"__extra__": extra}
             continue
@@ -455,7 +456,8 @@ async def cmdb_import(
     """Publish the CIs of the export at ``path`` onto ``topic`` (default schakel.cis.v1).
 
     Give a started ``publisher``, or ``bootstrap`` to use a :class:`KafkaBatchPublisher` for
-    the duration of the import. With ``console``, shows a progress bar.
+    the duration of the import (:class:`~services.errors.BrokerUnavailable` when Kafka does
+    not answer). With ``console``, shows a progress bar.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -468,6 +470,7 @@ async def cmdb_import(
     if publisher is None:
         if bootstrap is None:
             raise ValueError("give a publisher or the bootstrap servers")
+        await wait_for_broker(bootstrap, timeout_s=30)
         owned = KafkaBatchPublisher(bootstrap, client_id="schakel-cmdb-import")
         await owned.start()
         publisher = owned

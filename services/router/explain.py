@@ -25,6 +25,13 @@ from services.store import open_store
 
 __all__ = ["StoredDecision", "decision_history", "explain", "render_history"]
 
+_FACTS = {
+    "supplier": "leverancier",
+    "priority": "prioriteit",
+    "category": "categorie",
+    "ci_record_id": "CI-id",
+    "cmdb_ci_name": "CI",
+}
 _BASIS = {
     "rule": "regel",
     "ci-owner": "eigenaar volgens de CMDB",
@@ -113,9 +120,7 @@ def render_history(hub_id: str, decisions: Sequence[StoredDecision], console: Co
             table.add_row(decision.destination, teams, decision.explanation)
         inputs = first.inputs
         facts = ", ".join(
-            f"{name}={value}"
-            for name in ("supplier", "priority", "category", "ci_name", "cmdb_ci_name")
-            if (value := inputs.get(name))
+            f"{label} {value}" for name, label in _FACTS.items() if (value := inputs.get(name))
         )
         title = (
             f"{number}. {first.decided_at:%d-%m-%Y %H:%M:%S} UTC · {first.kind}, "

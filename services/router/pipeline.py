@@ -151,6 +151,8 @@ class DecisionRecord:
     event_id: str
     decided_at: datetime
     template: RoutingDecision
+    recipients_json: bytes = b""  # the template's recipients and inputs as JSON, made once
+    inputs_json: bytes = b""
 
     @property
     def decision(self) -> RoutingDecision:
@@ -167,6 +169,8 @@ class _Planned:
 
     destination: Destination
     middle: bytes
+    recipients_json: bytes
+    inputs_json: bytes
 
 
 @dataclass(slots=True)
@@ -350,7 +354,15 @@ class Router:
             destinations = self._plan(
                 kind, supplier, facts.priority, ticket.category, ref, ci, hits
             )
-            planned = tuple(_Planned(d, _middle(d.decision)) for d in destinations)
+            planned = tuple(
+                _Planned(
+                    d,
+                    _middle(d.decision),
+                    orjson.dumps([r.model_dump(mode="json") for r in d.decision.recipients]),
+                    orjson.dumps(d.decision.inputs),
+                )
+                for d in destinations
+            )
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[key] = planned
@@ -474,7 +486,11 @@ class Router:
     # --- events --------------------------------------------------------------------------
 
     def route(self, event: NormalisedEvent, result: RouteResult, now: datetime) -> None:
-        """Append the routed events and decisions of one normalised event to ``result``."""
+        """Append the routed events and decisions of one normalised event to ``result``:
+        all of them, or (when this raises) none. ``now`` (aware) becomes ``decided_at``."""
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        now = now.astimezone(UTC)
         ticket = event.ticket
         planned = self._planned(ticket, event.kind)
         hub_text = ticket.hub_id
@@ -484,6 +500,8 @@ class Router:
             b'{"hub_id":' + orjson.dumps(hub_text) + b',"event_id":' + orjson.dumps(event.id) + b","
         )
         tail = b',"decided_at":' + orjson.dumps(now, option=orjson.OPT_UTC_Z) + b"}"
+        messages: list[OutboundMessage] = []
+        decisions: list[DecisionRecord] = []
         for plan in planned:
             destination = plan.destination
             name = destination.name
@@ -491,7 +509,7 @@ class Router:
             value = b"".join(
                 (_ID_OPEN, routed_id.encode(), after_id, head, plan.middle, tail, closing)
             )
-            result.messages.append(
+            messages.append(
                 OutboundMessage(
                     topic=destination.topic,
                     value=value,
@@ -505,7 +523,7 @@ class Router:
                     ),
                 )
             )
-            result.decisions.append(
+            decisions.append(
                 DecisionRecord(
                     name,
                     routed_id,
@@ -515,8 +533,12 @@ class Router:
                     event.id,
                     now,
                     destination.decision,
+                    plan.recipients_json,
+                    plan.inputs_json,
                 )
             )
+        result.messages += messages
+        result.decisions += decisions
         basis = planned[0].destination.decision.basis
         if basis == BASIS_RULE:
             result.by_rule += 1
@@ -534,16 +556,23 @@ class Router:
         Nothing raises out of here: a bug on one record dead-letters that record only.
         """
         moment = now or datetime.now(UTC)
+        if moment.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
         result = RouteResult()
         for record in records:
             value = record.value or b""
             try:
-                self.route(decode_event(record.topic, value), result, moment)
+                event = decode_event(record.topic, value)
             except UnreadableEvent as exc:
                 self._reject(record, value, exc, exc.reason, result)
+                continue
+            try:
+                self.route(event, result, moment)
             except Exception as exc:  # a router bug must not block the partition
                 log.exception(
                     "router bug; record dead-lettered",
+                    hub_id=event.ticket.hub_id,
+                    event_id=event.id,
                     topic=record.topic,
                     partition=record.partition,
                     offset=record.offset,

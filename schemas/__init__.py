@@ -15,6 +15,16 @@ from schemas.envelope import (
     source_urn,
 )
 from schemas.errors import InvalidCode, InvalidTimestamp, SchemaError
+from schemas.replies import (
+    COMMAND_DATASCHEMA,
+    REPLY_DATASCHEMA,
+    REPLY_TYPES,
+    OutboundCommand,
+    Reply,
+    ReplyAction,
+    ReplyEvent,
+    reply_type,
+)
 from schemas.routing import RecipientRef, RoutedTicket, RoutingDecision
 from schemas.tickets import Change, CiRef, Comment, Incident, Origin, Resolution, SupplierRef
 from schemas.vocab import (
@@ -35,6 +45,9 @@ from schemas.vocab import (
 )
 
 __all__ = [
+    "COMMAND_DATASCHEMA",
+    "REPLY_DATASCHEMA",
+    "REPLY_TYPES",
     "Change",
     "ChangeRisk",
     "ChangeStatus",
@@ -54,8 +67,12 @@ __all__ = [
     "InvalidCode",
     "InvalidTimestamp",
     "Origin",
+    "OutboundCommand",
     "Priority",
     "RecipientRef",
+    "Reply",
+    "ReplyAction",
+    "ReplyEvent",
     "Resolution",
     "ResolutionCode",
     "RoutedTicket",
@@ -70,5 +87,6 @@ __all__ = [
     "event_type",
     "hub_id",
     "priority_from",
+    "reply_type",
     "source_urn",
 ]

@@ -52,6 +52,7 @@ def _uuid5(name: str) -> str:
     x = hashlib.sha1(_NS_BYTES + name.encode(), usedforsecurity=False).hexdigest()
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
+
 EventAction = Literal["created", "updated", "deleted", "routed"]
 
 #: ``type`` per entity and action; reverse DNS, one version segment, no organisation name.

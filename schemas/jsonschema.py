@@ -33,9 +33,12 @@ MODELS: dict[str, type[BaseModel]] = {
 
 def _extra_models() -> dict[str, type[BaseModel]]:
     """Models that later packages add to the contract (kept out of the import cycle)."""
-    from schemas import routing
+    from schemas import replies, routing
 
     return {
+        "reply.v1.json": replies.Reply,
+        "cloudevent-reply.v1.json": replies.ReplyEvent,
+        "outboundcommand.v1.json": replies.OutboundCommand,
         "routingdecision.v1.json": routing.RoutingDecision,
         "cloudevent-routedticket.v1.json": CloudEvent[routing.RoutedTicket],
     }

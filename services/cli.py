@@ -26,6 +26,7 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 log = get_logger("schakel.cli")
 
+HostOpt = Annotated[str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: $SCHAKEL_CONFIG).")
 ]
@@ -88,9 +89,7 @@ def serve(
 @app.command()
 def gateway(
     config: ConfigOpt = None,
-    host: Annotated[
-        str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")
-    ] = None,
+    host: HostOpt = None,
     port: Annotated[int | None, typer.Option(help="Port (default: $SCHAKEL_GATEWAY_PORT).")] = None,
 ) -> None:
     """Run the webhook gateway: suppliers POST native webhooks, the hub puts them on Kafka."""
@@ -98,6 +97,21 @@ def gateway(
 
     settings, cfg = _setup(config)
     _run(serve_gateway(settings, cfg, host=host, port=port or settings.gateway_port))
+
+
+@app.command()
+def replies(
+    config: ConfigOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $SCHAKEL_REPLIES_PORT).")] = None,
+) -> None:
+    """Run the replies API: FB teams comment, ask, accept/reject and raise priority."""
+    from services.replies import serve as serve_replies
+
+    settings, cfg = _setup(config)
+    _run(serve_replies(settings, cfg, host=host, port=port or settings.replies_port))
 
 
 @app.command()

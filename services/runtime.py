@@ -10,13 +10,13 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import TopicSpec, topic_specs
-from services import delivery, normaliser, router
+from services import delivery, normaliser, router, sync
 from services.config import SchakelConfig, Settings
 from services.kafka import build_broker, ensure_topics
 from services.logs import get_logger
 from services.messaging import KafkaBatchPublisher, Publisher
 
-__all__ = ["SERVICES", "build_app", "hub_topics", "specs_for"]
+__all__ = ["HTTP_SERVICES", "SERVICES", "build_app", "hub_topics", "specs_for"]
 
 log = get_logger(__name__)
 
@@ -52,7 +52,11 @@ SERVICES: dict[str, Registrar] = {
     "normaliser": _normaliser,
     "router": router.register_wiring,
     "delivery": delivery.register_wiring,
+    "sync": sync.register_wiring,
 }
+
+#: HTTP services, started beside the subscribers when named (or when all run).
+HTTP_SERVICES = ("gateway", "replies")
 
 
 def hub_topics(config: SchakelConfig) -> list[str]:
@@ -77,12 +81,12 @@ def build_app(
     Results are produced by a :class:`KafkaBatchPublisher` started before the subscribers
     and stopped after them, unless another ``publisher`` is given (flow tests).
     """
-    chosen = list(names) or [*SERVICES, "gateway"]
-    with_gateway = "gateway" in chosen
-    chosen = [n for n in chosen if n != "gateway"]
+    chosen = list(names) or [*SERVICES, *HTTP_SERVICES]
+    http = [n for n in chosen if n in HTTP_SERVICES]
+    chosen = [n for n in chosen if n not in HTTP_SERVICES]
     unknown = [n for n in chosen if n not in SERVICES]
     if unknown:
-        known = ", ".join([*SERVICES, "gateway"])
+        known = ", ".join([*SERVICES, *HTTP_SERVICES])
         raise ValueError(f"unknown service(s): {', '.join(unknown)}; known: {known}")
     client_id = f"schakel-{'+'.join(chosen)}"
     broker = build_broker(settings.kafka_bootstrap, client_id=client_id)
@@ -112,17 +116,27 @@ def build_app(
         if owned is not None:
             await owned.stop()
 
-    if with_gateway:  # an HTTP server, not a subscriber: started beside them
+    if http:  # HTTP servers, not subscribers: started beside them, stopped after them
         stack = contextlib.AsyncExitStack()
 
         @app.on_startup
-        async def start_gateway() -> None:
-            from services.gateway import serving
+        async def start_http_services() -> None:
+            if "gateway" in http:
+                from services import gateway
 
-            await stack.enter_async_context(serving(settings, config, port=settings.gateway_port))
+                port = settings.gateway_port
+                await stack.enter_async_context(gateway.serving(settings, config, port=port))
+            if "replies" in http:
+                from services import replies
+
+                await stack.enter_async_context(
+                    replies.serving(
+                        settings, config, port=settings.replies_port, source=settings.replies_source
+                    )
+                )
 
         @app.after_shutdown
-        async def stop_gateway() -> None:
+        async def stop_http_services() -> None:
             await stack.aclose()
 
     return app, broker

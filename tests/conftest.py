@@ -20,6 +20,8 @@ import pytest
 
 from services.config import SchakelConfig, SupplierConfig, load_config
 
+pytest_plugins = ["tests._postgres"]
+
 REPO = Path(__file__).resolve().parents[1]
 KAFKA_SH = REPO / "deploy" / "local" / "kafka.sh"
 TEST_PORT = int(os.environ.get("SCHAKEL_TEST_KAFKA_PORT", "19092"))

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
     gateway_port: int = Field(default=8088, ge=1, le=65535)
+    replies_port: int = Field(default=8089, ge=1, le=65535)
+    replies_source: str = Field(
+        default="urn:nld:kvk:00000000:systeem:schakel-replies",
+        description="CloudEvents source of FB replies: the regie's own URN (set its OIN here).",
+    )
     delivery_backoff_initial_s: float = Field(default=0.5, gt=0)
     delivery_backoff_max_s: float = Field(default=30.0, gt=0)
     delivery_retry_after_cap_s: float = Field(default=60.0, gt=0)

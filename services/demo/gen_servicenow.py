@@ -27,6 +27,7 @@ __all__ = [
     "CI_CATALOGUE",
     "SUPPLIER",
     "CatalogueCi",
+    "servicenow_catalogue",
     "servicenow_change",
     "servicenow_ci",
     "servicenow_ci_relation",
@@ -190,16 +191,25 @@ def servicenow_change(rng: random.Random, serial: int, now: datetime) -> NativeE
 def servicenow_ci(rng: random.Random, serial: int, now: datetime) -> NativeEvent:
     """An update of one catalogue CI, as a business rule on cmdb_ci sends it."""
     index = rng.randrange(len(CI_CATALOGUE))
+    operational = rng.choice(["1", "1", "1", "1", "2", "3", "4"])
+    return _ci_event(index, operational, rng.choice(_GROUPS), serial, now)
+
+
+def servicenow_catalogue(now: datetime) -> list[NativeEvent]:
+    """Every catalogue CI once, operational: the demo's CMDB to start from."""
+    return [_ci_event(i, "1", _GROUPS[0], 0, now) for i in range(len(CI_CATALOGUE))]
+
+
+def _ci_event(index: int, operational: str, group: str, serial: int, now: datetime) -> NativeEvent:
     name, ci_class, gemeenten, gemma, fb_team = CI_CATALOGUE[index]
     sys_id = ci_sys_id(index)
-    operational = rng.choice(["1", "1", "1", "1", "2", "3", "4"])
     record: dict[str, Any] = {
         "sys_id": sys_id,
         "sys_class_name": ci_class,
         "name": name,
         "operational_status": operational,
         "install_status": "3" if operational == "3" else "1",
-        "support_group": _group(rng.choice(_GROUPS)),
+        "support_group": _group(group),
         "managed_by": "",
         "owned_by": "",
         "company": _ref("core_company", _sys_id("company:kpn")),
@@ -242,10 +252,15 @@ def servicenow_ci_relation(rng: random.Random, serial: int, now: datetime) -> Na
 
 
 def servicenow_mixed(rng: random.Random, serial: int, now: datetime) -> NativeEvent:
-    """Changes, CIs and relations in the proportions a CMDB-heavy supplier sends them."""
-    pick = serial % 10
-    if pick < 5:
+    """Incidents, changes, CIs and relations in the proportions a datacenter supplier sends
+    them (incidents on catalogue CIs, so they route)."""
+    from services.demo.traffic import servicenow_incident
+
+    pick = serial % 20
+    if pick < 12:
+        return servicenow_incident(rng, serial, now)
+    if pick < 16:
         return servicenow_change(rng, serial, now)
-    if pick < 9:
+    if pick < 19:
         return servicenow_ci(rng, serial, now)
     return servicenow_ci_relation(rng, serial, now)

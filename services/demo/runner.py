@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 import time
+from datetime import UTC, datetime
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from schemas.topics import CHANGES, CIS, DEADLETTER, INCIDENTS, inbound_topic
 from services.config import SchakelConfig, Settings
+from services.demo.gen_servicenow import servicenow_catalogue
 from services.demo.peers import demo_peers, demo_secrets
 from services.demo.render import render_record
 from services.demo.traffic import mixed_traffic
@@ -66,6 +68,9 @@ async def _publish(
     console.print(
         f"[bold]Schakel demo[/]: {rate:g} events/s to {', '.join(suppliers)}; Ctrl-C stops"
     )
+    seed = servicenow_catalogue(datetime.now(UTC)) if "kpn" in suppliers else []
+    for topic, key, value in seed:  # the demo CMDB first, so tickets have CIs to route on
+        await producer.send_and_wait(topic, value, key=key, headers=[("schakel-demo", b"1")])
     sent = 0
     started = time.monotonic()
     try:

@@ -14,19 +14,12 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from schemas.topics import inbound_topic
+from services.demo.gen_servicenow import CI_CATALOGUE, ci_sys_id
 
 __all__ = ["GENERATORS", "NativeEvent", "mixed_traffic", "servicenow_incident"]
 
 NativeEvent = tuple[str, bytes, bytes]
 
-_APPS = [
-    ("Zaaksysteem", "cmdb_ci_appl"),
-    ("Burgerzaken BRP-suite", "cmdb_ci_appl"),
-    ("Belastingen WOZ", "cmdb_ci_appl"),
-    ("Afsprakenplanner", "cmdb_ci_appl"),
-    ("Fileserver DC1-FS01", "cmdb_ci_win_server"),
-    ("Citrix werkplek", "cmdb_ci_appl"),
-]
 _PROBLEMS = [
     "Zaaksysteem reageert traag bij openen van zaken",
     "Inloggen op de werkplek lukt niet voor afdeling Burgerzaken",
@@ -56,7 +49,8 @@ def servicenow_incident(rng: random.Random, serial: int, now: datetime) -> Nativ
     opened = now - timedelta(minutes=rng.randint(1, 600))
     state = rng.choice(["1", "2", "2", "3", "6"])
     impact, urgency = rng.choice("123"), rng.choice("123")
-    app, ci_class = rng.choice(_APPS)
+    ci_index = rng.randrange(len(CI_CATALOGUE))
+    app, ci_class = CI_CATALOGUE[ci_index][0], CI_CATALOGUE[ci_index][1]
     record: dict[str, str | dict[str, str]] = {
         "sys_id": sys_id,
         "sys_class_name": "incident",
@@ -77,8 +71,8 @@ def servicenow_incident(rng: random.Random, serial: int, now: datetime) -> Nativ
         },
         "assigned_to": "",
         "cmdb_ci": {
-            "link": f"https://kpn.service-now.com/api/now/table/{ci_class}/{sys_id[::-1]}",
-            "value": sys_id[::-1],
+            "link": f"https://kpn.service-now.com/api/now/table/{ci_class}/{ci_sys_id(ci_index)}",
+            "value": ci_sys_id(ci_index),
         },
         "caller_id": rng.choice(_CALLERS),
         "contact_type": rng.choice(["email", "phone", "self-service"]),

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from services.runtime import SERVICES
+from services.runtime import HTTP_SERVICES, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
-RUNNABLE = {*SERVICES, "gateway"}
+RUNNABLE = {*SERVICES, *HTTP_SERVICES}
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:

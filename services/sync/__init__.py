@@ -1,0 +1,90 @@
+"""Sync (eBonding): replies from functioneel beheer flow back into the supplier's own tool.
+
+Reads ``schakel.replies.v1``; turns each reply into the supplier system's native request
+(:mod:`connectors.outbound`), publishes it on ``schakel.outbound.<supplier>`` and, where the
+supplier has an API configured, sends it with retries, rate-limit handling and a dead letter
+after the limit. Keeps the correlation store (hub id <-> supplier record <-> receivers) from
+the normalised and gemeente topics. Idempotent on the reply id; everything it writes is
+marked, so the supplier's echo of it produces no new event.
+"""
+
+from services.sync.app import (
+    CORRELATION_GROUP,
+    GROUP_ID,
+    SyncService,
+    register,
+    register_wiring,
+)
+from services.sync.correlate import CorrelationBatch, read_batch
+from services.sync.errors import (
+    NotRoutedToTeam,
+    ReplyRefused,
+    SupplierCallFailed,
+    SupplierRejected,
+    SupplierUnavailable,
+    SyncError,
+    TransientCallError,
+    UnknownTicket,
+    UnreadableReply,
+    Untranslatable,
+)
+from services.sync.pipeline import (
+    CORRELATION_HEADER,
+    BatchResult,
+    Syncer,
+    command_message,
+    decode_reply,
+    plan_commands,
+    reply_digest,
+)
+from services.sync.store import (
+    Correlation,
+    CorrelationStore,
+    ReceiverRef,
+    ReplyRecord,
+    Route,
+)
+from services.sync.supplier_api import (
+    CallResult,
+    RetryPolicy,
+    SupplierApi,
+    authorization,
+    parse_retry_after,
+)
+
+__all__ = [
+    "CORRELATION_GROUP",
+    "CORRELATION_HEADER",
+    "GROUP_ID",
+    "BatchResult",
+    "CallResult",
+    "Correlation",
+    "CorrelationBatch",
+    "CorrelationStore",
+    "NotRoutedToTeam",
+    "ReceiverRef",
+    "ReplyRecord",
+    "ReplyRefused",
+    "RetryPolicy",
+    "Route",
+    "SupplierApi",
+    "SupplierCallFailed",
+    "SupplierRejected",
+    "SupplierUnavailable",
+    "SyncError",
+    "SyncService",
+    "Syncer",
+    "TransientCallError",
+    "UnknownTicket",
+    "UnreadableReply",
+    "Untranslatable",
+    "authorization",
+    "command_message",
+    "decode_reply",
+    "parse_retry_after",
+    "plan_commands",
+    "read_batch",
+    "register",
+    "register_wiring",
+    "reply_digest",
+]

@@ -1,0 +1,346 @@
+"""Two-way sync end to end on the real broker, with every service that takes part:
+
+supplier incident (a fake ServiceNow's business-rule webhook on the inbound topic)
+-> normaliser -> router -> delivery -> the FB team's webhook receiver
+-> the FB comments through the replies API (twice: a client retry)
+-> sync -> the fake ServiceNow's Table API receives exactly one PATCH, marked and correlated
+-> the supplier's webhook of that change (the echo) produces no event and reaches no one
+-> the supplier resolves -> the FB receives it -> the FB rejects through the API
+-> the incident is reopened at the supplier (state 2, reopen counted); its echo is ignored too.
+
+The shared topics (incidents, replies) are read by consumer groups of this test's own,
+started at their current end; everything is filtered by this test's supplier and hub id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.replies import OutboundCommand
+from schemas.topics import (
+    CHANGES,
+    INCIDENTS,
+    REPLIES,
+    gemeente_topic,
+    inbound_topic,
+    outbound_topic,
+)
+from services import delivery, normaliser, router, sync
+from services.config import SchakelConfig, Settings
+from services.config.models import FbTeam, Gemeente, RoutingConfig, RoutingRule
+from services.kafka import build_broker, ensure_topics
+from services.messaging import KafkaBatchPublisher
+from services.replies import serving
+from services.runtime import Wiring, specs_for
+from services.topics_io import topic_partitions
+from tests.conftest import KafkaBroker, unique_supplier
+from tests.delivery_kit import random_code, webhook
+from tests.e2e._io import collect, committed, end_offsets, wait_until
+from tests.integration._peers import WebhookReceiver, serve
+from tests.sync_kit import FakeServiceNow
+
+pytestmark = [pytest.mark.kafka]
+
+FB_SECRET = "e2e-fb-webhook-geheim-0123456789"
+FB_TOKEN = "e2e-fb-api-token-0123456789abcdef"
+SN_TOKEN = "e2e-servicenow-integration-token-01"
+TEAM = "fb-e2e"
+SYS_ID = uuid.uuid4().hex
+
+
+async def start_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
+    """A new group starts from now, not from the history other tests left on shared topics."""
+    partitions = [tp for topic in topics for tp in await topic_partitions(bootstrap, topic)]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def fresh_gemeente(bootstrap: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    while gemeente_topic(code := random_code()) in existing:
+        pass
+    return code
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    config: SchakelConfig
+    suffix: str
+    api: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> AsyncIterator[Hub]:
+    """normaliser + router + delivery + sync on one broker, and the replies API on a free port
+    (what ``runtime.build_app`` with those services will wire)."""
+    settings = Settings(kafka_bootstrap=bootstrap, store_url=store_url)
+    suffix = f"-e2e-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, specs_for(config))
+    await start_at_end(bootstrap, router.GROUP_ID + suffix, [INCIDENTS, CHANGES])
+    await start_at_end(bootstrap, sync.CORRELATION_GROUP + suffix, [INCIDENTS, CHANGES])
+    await start_at_end(bootstrap, sync.GROUP_ID + suffix, [REPLIES])
+    broker = build_broker(bootstrap, client_id="schakel-e2e-sync")
+    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-e2e-sync")
+    wiring = Wiring(broker, settings, config, publisher, suffix)
+    normaliser.register(
+        broker,
+        normaliser.build_normaliser(config),
+        publisher,
+        group_id=normaliser.GROUP_ID + suffix,
+    )
+
+    async def no_cmdb_wait() -> dict[int, int]:
+        return {}  # routed by a rule: no need to wait for the shared CMDB topic
+
+    routing = router.register(wiring, settings=settings, cmdb_end_offsets=no_cmdb_wait)
+    deliverer = delivery.build_deliverer(
+        config,
+        store=store_url,
+        options=delivery.DeliveryOptions(backoff_initial_s=0.05, backoff_max_s=0.5),
+    )
+    topics = "|".join(re.escape(gemeente_topic(g.code)) for g in config.gemeenten)
+    delivery.register(
+        broker, deliverer, publisher, group_id=delivery.GROUP_ID + suffix, pattern=topics
+    )
+    syncing = sync.register(
+        wiring,
+        settings=settings,
+        policy=sync.RetryPolicy(max_attempts=4, backoff_initial_s=0.05, backoff_max_s=0.5),
+    )
+    await publisher.start()
+    await broker.start()
+    try:
+        async with (
+            serving(settings, config, host="127.0.0.1", port=0) as port,
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Bearer {FB_TOKEN}"},
+            ) as api,
+        ):
+            yield Hub(settings, config, suffix, api)
+    finally:
+        await broker.stop()
+        await publisher.stop()
+        await deliverer.aclose()
+        await routing.close()
+        await syncing.aclose()
+
+
+def e2e_config(base: SchakelConfig, sn_url: str, hooks_url: str, code: str) -> SchakelConfig:
+    kpn = unique_supplier(base, "kpn")
+    supplier = kpn.model_copy(
+        update={
+            "credentials": kpn.credentials.model_copy(
+                update={"api_base_url": f"{sn_url}/", "api_token_env": "SCHAKEL_E2E_SN_TOKEN"}
+            )
+        }
+    )
+    team = FbTeam.model_validate(
+        {
+            "id": TEAM,
+            "name": "Functioneel beheer e2e",
+            "channels": [webhook(f"{hooks_url}/hook/fb", "SCHAKEL_E2E_FB_SECRET")],
+            "api_token_env": "SCHAKEL_E2E_FB_TOKEN",
+        }
+    )
+    rule = RoutingRule.model_validate(
+        {
+            "id": "e2e-supplier",
+            "description": "Alles van de e2e-leverancier naar het e2e-team",
+            "match": {"supplier": [supplier.id]},
+            "recipients": [{"gemeente": code, "team": TEAM}],
+        }
+    )
+    return SchakelConfig(
+        suppliers=[supplier],
+        gemeenten=[Gemeente(code=code, name="E2E-gemeente", teams=[team], default_team=TEAM)],
+        routing=RoutingConfig(rules=[rule]),
+    )
+
+
+async def settled(check: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    assert await wait_until(check, timeout_s), f"timed out waiting for {what}"
+
+
+async def poll(api: httpx.AsyncClient, path: str, want: Callable[[Any], bool]) -> Any:
+    """GET ``path`` until the JSON satisfies ``want`` (the correlation feed is asynchronous)."""
+    last: Any = None
+
+    async def ok() -> bool:
+        nonlocal last
+        response = await api.get(path)
+        last = response.json() if response.status_code == 200 else response.status_code
+        return response.status_code == 200 and want(last)
+
+    for _ in range(300):
+        if await ok():
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{path}: still {last!r}")
+
+
+async def normaliser_caught_up(bootstrap: str, suffix: str, topic: str) -> None:
+    end = await end_offsets(bootstrap, topic)
+
+    async def done() -> bool:
+        return await committed(bootstrap, normaliser.GROUP_ID + suffix, topic) == end
+
+    for _ in range(150):
+        if await done():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the normaliser did not commit the echo")
+
+
+def routed_status(body: bytes) -> tuple[str, str]:
+    event = orjson.loads(body)
+    return event["subject"], event["data"]["ticket"]["status"]
+
+
+async def test_two_way_sync_end_to_end(
+    kafka: KafkaBroker,
+    example_config: SchakelConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bootstrap = kafka.bootstrap
+    monkeypatch.setenv("SCHAKEL_E2E_FB_SECRET", FB_SECRET)
+    monkeypatch.setenv("SCHAKEL_E2E_FB_TOKEN", FB_TOKEN)
+    monkeypatch.setenv("SCHAKEL_E2E_SN_TOKEN", SN_TOKEN)
+    code = await fresh_gemeente(bootstrap)
+    hooks = WebhookReceiver({"fb": FB_SECRET})
+    store_url = f"sqlite+aiosqlite:///{tmp_path / 'schakel.db'}"
+
+    async with serve(hooks.app) as hooks_url:
+        servicenow = FakeServiceNow("unset", {SN_TOKEN: "schakel-integration"})
+        async with serve(servicenow.app) as sn_url:
+            config = e2e_config(example_config, sn_url, hooks_url, code)
+            supplier = config.suppliers[0]
+            servicenow.supplier = supplier.id  # the supplier id is unique to this test
+            await ensure_topics(bootstrap, specs_for(config))
+            incidents_from = await end_offsets(bootstrap, INCIDENTS)
+            outbound_from = await end_offsets(bootstrap, outbound_topic(supplier.id))
+
+            async with running_hub(bootstrap, config, store_url) as hub:
+                # 1. the supplier's incident reaches the FB team's webhook
+                servicenow.create_incident(SYS_ID, "INC0424242")
+                await servicenow.emit(bootstrap, SYS_ID)
+                await settled(lambda: len(hooks.accepted["fb"]) == 1, "the first delivery")
+                hub_id, status = routed_status(next(iter(hooks.accepted["fb"].values())))
+                assert hub_id == servicenow.hub_id(SYS_ID) and status == "new"
+                ticket = f"/api/v1/tickets/{hub_id}"
+                await poll(hub.api, ticket, lambda t: t["status"] == "new")
+
+                # 2. the FB comments; its client retries the same request
+                comment = {
+                    "action": "comment",
+                    "body": "Bij ons kan niemand zaken opslaan. Graag met spoed kijken.",
+                    "author": "Fatma Yilmaz",
+                }
+                key = {"Idempotency-Key": "e2e-comment-1"}
+                first = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
+                retry = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
+                assert first.status_code == retry.status_code == 202
+                comment_id = first.json()["reply_id"]
+                assert retry.json()["reply_id"] == comment_id
+                await poll(
+                    hub.api, f"{ticket}/replies/{comment_id}", lambda r: r["status"] == "applied"
+                )
+
+                # 3. exactly one native update at the supplier, marked and correlated
+                [patch] = servicenow.accepted(SYS_ID)
+                assert patch.account == "schakel-integration"
+                assert patch.headers["authorization"] == f"Bearer {SN_TOKEN}"
+                assert patch.body["comments"].startswith("[schakel] Reactie van functioneel beheer")
+                assert "Bij ons kan niemand zaken opslaan." in patch.body["comments"]
+                assert patch.body["correlation_id"] == hub_id
+                assert patch.body["correlation_display"] == "Schakel"
+
+                # 4. the supplier's webhook of that change is an echo: no event, no delivery
+                await servicenow.emit(bootstrap, SYS_ID)
+                await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
+
+                # 5. the supplier resolves; the FB receives it
+                servicenow.supplier_update(
+                    SYS_ID,
+                    state="6",
+                    close_code="Solved (Permanently)",
+                    close_notes="Index van de zakentabel hersteld.",
+                )
+                await servicenow.emit(bootstrap, SYS_ID)
+                await settled(lambda: len(hooks.accepted["fb"]) == 2, "the resolved delivery")
+                statuses = [routed_status(b)[1] for b in hooks.accepted["fb"].values()]
+                assert statuses == ["new", "resolved"]  # nothing in between: the echo was ignored
+                await poll(hub.api, ticket, lambda t: t["status"] == "resolved")
+
+                # 6. the FB rejects the resolution: the incident reopens at the supplier
+                reject = {"action": "reject_resolution", "reason": "Opslaan faalt nog steeds."}
+                rejected = await hub.api.post(f"{ticket}/replies", json=reject)
+                assert rejected.status_code == 202
+                reject_id = rejected.json()["reply_id"]
+                await poll(
+                    hub.api, f"{ticket}/replies/{reject_id}", lambda r: r["status"] == "applied"
+                )
+                patches = servicenow.accepted(SYS_ID)
+                assert len(patches) == 2
+                assert patches[1].body["state"] == "2"
+                assert patches[1].body["comments"].startswith("[schakel] Oplossing afgewezen")
+                record = servicenow.record(SYS_ID)
+                assert (record["state"], record["reopen_count"]) == ("2", "1")
+
+                # 7. and the echo of the reopen is ignored as well
+                await servicenow.emit(bootstrap, SYS_ID)
+                await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
+                summary = await poll(hub.api, ticket, lambda t: len(t["replies"]) == 2)
+                assert [r["status"] for r in summary["replies"]] == ["applied", "applied"]
+                assert summary["status"] == "in_progress"  # what Schakel wrote, not echoed
+
+                events = await collect(
+                    bootstrap,
+                    INCIDENTS,
+                    incidents_from,
+                    lambda r: r.key == hub_id.encode(),
+                    count=2,
+                    settle_s=2.0,
+                )
+                assert [orjson.loads(e.value)["data"]["status"] for e in events] == [
+                    "new",
+                    "resolved",
+                ]
+                assert len(hooks.accepted["fb"]) == 2
+                commands = await collect(
+                    bootstrap,
+                    outbound_topic(supplier.id),
+                    outbound_from,
+                    lambda r: r.key == hub_id.encode(),
+                    count=2,
+                    settle_s=1.0,
+                )
+                actions = [OutboundCommand.model_validate_json(c.value).action for c in commands]
+                assert [a.value for a in actions] == ["comment", "reject_resolution"]

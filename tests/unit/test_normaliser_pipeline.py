@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas import CloudEvent, Incident
 from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
@@ -93,3 +95,12 @@ def test_envelope_writer_matches_the_envelope_model(example_config: SchakelConfi
     result = _normaliser(example_config).normalise_batch([Rec(inbound_topic("kpn"), _incident(3))])
     value = result.messages[0].value
     assert CloudEvent[Incident].model_validate_json(value).model_dump_json().encode() == value
+
+
+@given(st.binary(max_size=120), st.integers(min_value=1, max_value=64))
+def test_key_partition_matches_the_java_default_partitioner(key: bytes, partitions: int) -> None:
+    from aiokafka.partitioner import murmur2
+
+    from services.messaging import key_partition
+
+    assert key_partition(key, partitions) == (murmur2(key) & 0x7FFFFFFF) % partitions

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import yaml
@@ -187,16 +188,22 @@ def _bench_config(base: SchakelConfig, systems: list[str]) -> tuple[SchakelConfi
     return config, renamed
 
 
+def _config_document(config: SchakelConfig) -> dict[str, Any]:
+    """The config as YAML-ready data, mapping paths made absolute (it is written elsewhere)."""
+    document: dict[str, Any] = config.model_dump(mode="json")
+    for supplier in document["suppliers"]:
+        if supplier.get("mapping"):
+            supplier["mapping"] = os.path.abspath(config.mapping_path(supplier["id"]) or "")
+    return document
+
+
 @contextlib.asynccontextmanager
 async def _hub_process(config: SchakelConfig, suffix: str) -> AsyncIterator[None]:
     """``schakel serve normaliser`` as its own process(es), as it runs in production:
     ``HUBS`` members of one consumer group."""
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
-    document = config.model_dump(mode="json")
-    for supplier in document["suppliers"]:
-        if supplier.get("mapping"):
-            supplier["mapping"] = str(config.mapping_path(supplier["id"]))
+    document = _config_document(config)
     path = out / f"config{suffix}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
     env = {

@@ -28,7 +28,7 @@ def _write(config: SchakelConfig, path: Path) -> None:
     document = config.model_dump(mode="json")
     for supplier in document["suppliers"]:
         if supplier.get("mapping"):
-            supplier["mapping"] = str(config.mapping_path(supplier["id"]))
+            supplier["mapping"] = os.path.abspath(config.mapping_path(supplier["id"]) or "")
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
 
 

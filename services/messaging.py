@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
+from services.logs import get_logger
 
 __all__ = [
     "DLQ_ERROR",
@@ -41,9 +42,11 @@ __all__ = [
     "KafkaBatchPublisher",
     "OutboundMessage",
     "Publisher",
+    "RawRecord",
     "clean_reason",
     "dead_letter",
     "key_partition",
+    "reject",
 ]
 
 DLQ_ERROR = "schakel-dlq-error"
@@ -53,6 +56,8 @@ DLQ_PARTITION = "schakel-dlq-partition"
 DLQ_OFFSET = "schakel-dlq-offset"
 DLQ_SERVICE = "schakel-dlq-service"
 DLQ_FAILED_AT = "schakel-dlq-failed-at"
+
+log = get_logger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _REASON_MAX = 1000
@@ -99,6 +104,23 @@ class OutboundMessage:
     value: bytes
     key: bytes | None = None
     headers: Headers = ()
+
+
+class RawRecord(Protocol):
+    """What a service reads of a consumed record (aiokafka's ConsumerRecord fits)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 class Publisher(Protocol):
@@ -218,6 +240,33 @@ def clean_reason(text: str) -> str:
     """Reason text safe for a header: one line, no control characters, bounded length."""
     flat = _CONTROL.sub(" ", text).strip()
     return flat if len(flat) <= _REASON_MAX else flat[: _REASON_MAX - 1] + "…"
+
+
+def reject(
+    record: RawRecord, error: BaseException, reason: str, *, service: str
+) -> OutboundMessage:
+    """The dead letter of a consumed ``record`` that ``service`` refuses, logged once (with
+    where it came from, never its content)."""
+    log.warning(
+        "record dead-lettered",
+        service=service,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        error_class=type(error).__name__,
+        reason=reason[:300],
+    )
+    return dead_letter(
+        value=record.value or b"",
+        key=record.key,
+        headers=record.headers,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        error=error,
+        reason=reason,
+        service=service,
+    )
 
 
 def dead_letter(

@@ -68,8 +68,7 @@ from services.delivery.retry import RetryPolicy, deliver_with_retries
 from services.delivery.store import DeliveryStore, Thread, ThreadState
 from services.errors import RejectedRecord
 from services.logs import get_logger
-from services.messaging import OutboundMessage, dead_letter
-from services.normaliser.pipeline import RawRecord
+from services.messaging import OutboundMessage, RawRecord, dead_letter
 
 __all__ = [
     "GEMEENTE_PATTERN",

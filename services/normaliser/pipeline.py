@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -30,7 +29,7 @@ from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CHANGES, CIS, INCIDENTS, supplier_of_inbound
 from services.errors import PayloadTooLarge, RejectedRecord, UnknownSupplier
 from services.logs import get_logger
-from services.messaging import OutboundMessage, dead_letter
+from services.messaging import OutboundMessage, RawRecord, reject
 from services.normaliser.transforms import redact_entity
 
 __all__ = [
@@ -47,23 +46,6 @@ SERVICE = "normaliser"
 TOPIC_OF = {EntityKind.INCIDENT: INCIDENTS, EntityKind.CHANGE: CHANGES, EntityKind.CI: CIS}
 
 log = get_logger(__name__)
-
-
-class RawRecord(Protocol):
-    """What the normaliser reads of a consumed record (aiokafka's ConsumerRecord fits)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +126,9 @@ class Normaliser:
             for translation in translations:
                 self._emit(translation, record, result)
         except (ConnectorError, RejectedRecord) as exc:
-            self._reject(record, value, exc, exc.reason, result)
+            self._reject(record, exc, exc.reason, result)
         except (ValidationError, SchemaError) as exc:
-            self._reject(record, value, exc, f"invalid for the common model: {exc}", result)
+            self._reject(record, exc, f"invalid for the common model: {exc}", result)
         except Exception as exc:  # a connector bug must not block the partition
             log.exception(
                 "normaliser bug; record dead-lettered",
@@ -154,7 +136,7 @@ class Normaliser:
                 partition=record.partition,
                 offset=record.offset,
             )
-            self._reject(record, value, exc, f"internal error: {exc!r}", result)
+            self._reject(record, exc, f"internal error: {exc!r}", result)
 
     def _translate(self, record: RawRecord, value: bytes) -> Sequence[Translation]:
         supplier = supplier_of_inbound(record.topic)
@@ -221,27 +203,7 @@ class Normaliser:
         result.normalised += 1
 
     def _reject(
-        self, record: RawRecord, value: bytes, exc: BaseException, reason: str, result: BatchResult
+        self, record: RawRecord, exc: BaseException, reason: str, result: BatchResult
     ) -> None:
-        result.messages.append(
-            dead_letter(
-                value=value,
-                key=record.key,
-                headers=record.headers,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=exc,
-                reason=reason,
-                service=SERVICE,
-            )
-        )
+        result.messages.append(reject(record, exc, reason, service=SERVICE))
         result.dead_lettered += 1
-        log.warning(
-            "record dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error_class=type(exc).__name__,
-            reason=reason[:300],
-        )

@@ -53,8 +53,7 @@ from schemas import (
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic
 from services.config import CI_OWNERS, Gemeente, RoutingRule, SchakelConfig
 from services.logs import get_logger
-from services.messaging import OutboundMessage, dead_letter
-from services.normaliser import RawRecord
+from services.messaging import OutboundMessage, RawRecord, reject
 from services.router.cmdb import Affected, CiTable
 from services.router.errors import UnreadableEvent
 from services.router.rules import RuleHit, RuleSet, TicketFacts, check_references, fold_text
@@ -564,7 +563,7 @@ class Router:
             try:
                 event = decode_event(record.topic, value)
             except UnreadableEvent as exc:
-                self._reject(record, value, exc, exc.reason, result)
+                self._reject(record, exc, exc.reason, result)
                 continue
             try:
                 self.route(event, result, moment)
@@ -577,39 +576,14 @@ class Router:
                     partition=record.partition,
                     offset=record.offset,
                 )
-                self._reject(record, value, exc, f"internal error: {exc!r}", result)
+                self._reject(record, exc, f"internal error: {exc!r}", result)
         return result
 
     def _reject(
-        self,
-        record: RawRecord,
-        value: bytes,
-        exc: BaseException,
-        reason: str,
-        result: RouteResult,
+        self, record: RawRecord, exc: BaseException, reason: str, result: RouteResult
     ) -> None:
-        result.messages.append(
-            dead_letter(
-                value=value,
-                key=record.key,
-                headers=record.headers,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=exc,
-                reason=reason,
-                service=SERVICE,
-            )
-        )
+        result.messages.append(reject(record, exc, reason, service=SERVICE))
         result.dead_lettered += 1
-        log.warning(
-            "record dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error_class=type(exc).__name__,
-            reason=reason[:300],
-        )
 
 
 # --- facts, inputs and words -----------------------------------------------------------

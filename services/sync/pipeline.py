@@ -44,8 +44,8 @@ from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import outbound_topic
 from services.config import SchakelConfig, SupplierConfig
 from services.logs import get_logger
-from services.messaging import OutboundMessage, Publisher, dead_letter
-from services.normaliser import RawRecord, supplier_context
+from services.messaging import OutboundMessage, Publisher, RawRecord, dead_letter
+from services.normaliser import supplier_context
 from services.sync.errors import (
     NotRoutedToTeam,
     ReplyRefused,

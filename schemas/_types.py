@@ -12,6 +12,8 @@ __all__ = ["MODEL_CONFIG", "GemeenteCode", "LongText", "ShortText", "UtcDatetime
 
 def to_utc(value: datetime) -> datetime:
     """Refuse naive datetimes; express aware ones in UTC."""
+    if value.tzinfo is UTC:  # what every connector produces: nothing to do (hot path)
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must carry a zone (the common model is UTC only)")
     return value.astimezone(UTC)

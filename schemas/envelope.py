@@ -77,9 +77,12 @@ SourceUrn = Annotated[
 ]
 
 
+_KIND_TEXT = {kind: kind.value for kind in EntityKind}  # enum .value is a slow descriptor
+
+
 def hub_id(supplier: str, kind: EntityKind, record_id: str) -> str:
     """The hub id of a supplier record: stable for the life of the ticket."""
-    return _uuid5(f"hub|{supplier}|{kind.value}|{record_id}")
+    return _uuid5(f"hub|{supplier}|{_KIND_TEXT[kind]}|{record_id}")
 
 
 def event_id(supplier: str, native_event_key: str) -> str:

@@ -24,13 +24,15 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class Wiring:
     """What a service's registration gets: broker, settings, config, publisher, group suffix,
-    and a list where it may leave shutdown hooks (run after the subscribers stopped)."""
+    and lists where it may leave start-up hooks (run after the topics exist, before any
+    subscriber consumes) and shutdown hooks (run after the subscribers stopped)."""
 
     broker: KafkaBroker
     settings: Settings
     config: SchakelConfig
     publisher: Publisher
     group_suffix: str = ""
+    on_startup: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -39,12 +41,15 @@ Registrar = Callable[[Wiring], None]
 
 
 def _normaliser(w: Wiring) -> None:
+    service = normaliser.build_normaliser(w.config)
     normaliser.register(
-        w.broker,
-        normaliser.build_normaliser(w.config),
-        w.publisher,
-        group_id=normaliser.GROUP_ID + w.group_suffix,
+        w.broker, service, w.publisher, group_id=normaliser.GROUP_ID + w.group_suffix
     )
+    window = w.settings.normaliser_seed_window
+    if window:
+        w.on_startup.append(
+            lambda: normaliser.seed_gate(w.settings.kafka_bootstrap, service.gate, window=window)
+        )
 
 
 #: service name -> how it subscribes; every service can run alone or together.
@@ -107,6 +112,8 @@ def build_app(
         )
         if owned is not None:
             await owned.start()
+        for hook in wiring.on_startup:
+            await hook()
         log.info("services starting", services=chosen, bootstrap=settings.kafka_bootstrap)
 
     @app.after_shutdown

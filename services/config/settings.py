@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(default=32, ge=1)
     delivery_smtp_timeout_s: float = Field(default=30.0, gt=0)
     delivery_topdesk_timeout_s: float = Field(default=15.0, gt=0)
+    normaliser_seed_window: int = Field(
+        default=2_000,
+        ge=0,
+        description="Records per partition of the normalised topics read at start to rebuild "
+        "the normaliser's idempotency gate (0: start empty).",
+    )
     kafka_wait_s: float = Field(
         default=60.0, gt=0, description="How long to retry an absent broker at start-up."
     )

@@ -8,6 +8,7 @@ from services.normaliser.pipeline import (
     SupplierRoute,
     VersionGate,
 )
+from services.normaliser.seed import seed_gate
 from services.normaliser.transforms import redact_bsn, redact_entity
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "redact_bsn",
     "redact_entity",
     "register",
+    "seed_gate",
     "supplier_context",
 ]

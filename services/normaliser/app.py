@@ -64,7 +64,7 @@ def register(
     publisher: Publisher,
     *,
     group_id: str = GROUP_ID,
-    max_records: int = 2000,
+    max_records: int = 5000,
 ) -> None:
     """Subscribe the normaliser to the inbound topic of every configured supplier.
 

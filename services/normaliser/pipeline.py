@@ -70,9 +70,11 @@ class BatchResult:
 class VersionGate:
     """Idempotent consumer: remembers the newest version and event id per hub id.
 
-    Bounded (least recently used tickets are forgotten first). After a restart it starts
-    empty, which only means a redelivered event is emitted again with the same event id:
-    every consumer downstream is idempotent on that id.
+    Bounded (least recently used tickets are forgotten first). At start it is seeded from
+    the tail of the normalised topics (:func:`services.normaliser.seed.seed_gate`), so a
+    supplier's redelivery after a restart is still recognised; anything older than that
+    window is emitted again with the same event id, on which every consumer downstream is
+    idempotent.
     """
 
     __slots__ = ("_capacity", "_seen")
@@ -197,6 +199,7 @@ class Normaliser:
                     ("content-type", CONTENT_TYPE),
                     ("schakel-event-id", ev_id.encode()),
                     ("schakel-hub-id", hub),
+                    ("schakel-version", str(entity.version).encode()),
                 ),
             )
         )

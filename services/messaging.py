@@ -243,12 +243,13 @@ def clean_reason(text: str) -> str:
 
 
 def reject(
-    record: RawRecord, error: BaseException, reason: str, *, service: str
+    record: RawRecord, error: BaseException, reason: str, *, service: str, **context: object
 ) -> OutboundMessage:
     """The dead letter of a consumed ``record`` that ``service`` refuses, logged once (with
-    where it came from, never its content)."""
+    where it came from and ``context`` such as the hub id, never its content)."""
     log.warning(
         "record dead-lettered",
+        **context,
         service=service,
         topic=record.topic,
         partition=record.partition,

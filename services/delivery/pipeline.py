@@ -68,7 +68,7 @@ from services.delivery.retry import RetryPolicy, deliver_with_retries
 from services.delivery.store import DeliveryStore, Thread, ThreadState
 from services.errors import RejectedRecord
 from services.logs import get_logger
-from services.messaging import OutboundMessage, RawRecord, dead_letter
+from services.messaging import OutboundMessage, RawRecord, reject
 
 __all__ = [
     "GEMEENTE_PATTERN",
@@ -431,25 +431,8 @@ class Deliverer:
         record = plan.record
         reasons = "; ".join(f"{f.label}: {f.reason}" for f in plan.failures)
         first = plan.failures[0].error
-        log.warning(
-            "routed event dead-lettered",
-            hub_id=plan.hub_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error_class=type(first).__name__,
-            reason=reasons[:300],
-        )
-        return dead_letter(
-            value=record.value or b"",
-            key=record.key,
-            headers=record.headers,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=first,
-            reason=f"delivery failed: {reasons}",
-            service=SERVICE,
+        return reject(
+            record, first, f"delivery failed: {reasons}", service=SERVICE, hub_id=plan.hub_id
         )
 
 

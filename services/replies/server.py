@@ -7,16 +7,14 @@ one process, and the end-to-end tests).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import uvicorn
 from fastapi import FastAPI
 
 from schemas.topics import REPLIES, TopicSpec, topic_specs
 from services.config import SchakelConfig, Settings
+from services.http import listening, uvicorn_server
 from services.kafka import ensure_topics
 from services.logs import get_logger
 from services.messaging import KafkaBatchPublisher
@@ -63,7 +61,7 @@ async def serve(
     port = port or settings.http_port
     async with running_replies(settings, config) as app:
         log.info("replies API starting", host=host, port=port)
-        await _server(app, host, port, signals=True).serve()
+        await uvicorn_server(app, host, port, signals=True).serve()
 
 
 @contextlib.asynccontextmanager
@@ -79,41 +77,8 @@ async def serving(
     one). Signals are left to the embedding app; shuts down gracefully on exit."""
     host = host or settings.http_host
     port = settings.http_port if port is None else port
-    async with running_replies(settings, config, source=source) as app:
-        with socket.create_server((host, port)) as sock:
-            server = _server(app, host, port, signals=False)
-            task = asyncio.create_task(server.serve(sockets=[sock]))
-            try:
-                for _ in range(1000):
-                    if server.started or task.done():
-                        break
-                    await asyncio.sleep(0.01)
-                if not server.started:
-                    raise RuntimeError("the replies API did not start listening")
-                yield sock.getsockname()[1]
-            finally:
-                server.should_exit = True
-                await task
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the embedding app stops it."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _server(app: FastAPI, host: str, port: int, *, signals: bool) -> uvicorn.Server:
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-        timeout_keep_alive=30,
-        timeout_graceful_shutdown=15,
-    )
-    return uvicorn.Server(config) if signals else _EmbeddedServer(config)
+    async with (
+        running_replies(settings, config, source=source) as app,
+        listening(app, host, port, name="replies API") as bound,
+    ):
+        yield bound

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import uvicorn
 from fastapi import FastAPI
 
-__all__ = ["listening", "uvicorn_server"]
+__all__ = ["listening", "parse_retry_after", "uvicorn_server"]
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -56,3 +59,30 @@ async def listening(app: FastAPI, host: str, port: int, *, name: str) -> AsyncIt
         finally:
             server.should_exit = True
             await task
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110).
+
+    None when absent or unreadable; a date in the past gives 0.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        seconds = float(text)  # not RFC, but some servers send "1.5"
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

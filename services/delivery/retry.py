@@ -12,12 +12,9 @@ error is raised, carrying the number of attempts.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from tenacity import (
     AsyncRetrying,
@@ -29,6 +26,7 @@ from tenacity import (
 
 from services.delivery.channels import Delivery, Receipt
 from services.delivery.errors import Backpressure, DeliveryError, TransientDeliveryError
+from services.http import parse_retry_after
 
 __all__ = [
     "Attempted",
@@ -62,33 +60,6 @@ class Attempted:
 
     receipt: Receipt
     attempts: int
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110).
-
-    None when absent or unreadable; a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return float(int(text))
-    try:
-        seconds = float(text)  # not RFC, but some servers send "1.5"
-    except ValueError:
-        pass
-    else:
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def backoff_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:

@@ -22,8 +22,6 @@ import math
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 from tenacity import (
@@ -37,6 +35,7 @@ from tenacity import (
 
 from schemas.replies import OutboundCommand
 from services.config import SupplierConfig
+from services.http import parse_retry_after
 from services.logs import get_logger
 from services.sync.errors import SupplierRejected, SupplierUnavailable, TransientCallError
 
@@ -69,22 +68,6 @@ class RetryPolicy:
 class CallResult:
     status: int
     attempts: int
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def authorization(secret: str) -> str:

@@ -75,7 +75,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Run hub services: all in one process, or the named ones (scale out per service)."""
-    from services.runtime import build_app
+    from services.runtime import build_app, settle_heap
 
     settings, cfg = _setup(config)
     try:
@@ -83,6 +83,7 @@ def serve(
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    stream_app.after_startup(settle_heap)
     _run(stream_app.run())
 
 

@@ -1,7 +1,9 @@
 """Producing results and dead letters: one produce request per partition per batch.
 
 A service hands a whole batch of :class:`OutboundMessage` to a :class:`Publisher` and waits
-once for every acknowledgement; only after that may it commit its offsets.
+once for every acknowledgement; only after that may it commit its offsets. A
+:class:`Dispatcher` can also hand a part of a batch to the producer and return at once, so the
+service computes the next part while the broker acknowledges this one (:func:`dispatcher`).
 
 :class:`KafkaBatchPublisher` is the production publisher: it partitions by key (murmur2, as
 the Java client does), builds one record batch per (topic, partition) and sends them all at
@@ -18,10 +20,10 @@ import asyncio
 import random
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
@@ -38,13 +40,16 @@ __all__ = [
     "DLQ_SERVICE",
     "DLQ_TOPIC",
     "BrokerPublisher",
+    "Dispatcher",
     "Headers",
     "KafkaBatchPublisher",
     "OutboundMessage",
     "Publisher",
     "RawRecord",
+    "all_acknowledged",
     "clean_reason",
     "dead_letter",
+    "dispatcher",
     "key_partition",
     "reject",
 ]
@@ -129,6 +134,41 @@ class Publisher(Protocol):
     async def send_all(self, messages: Sequence[OutboundMessage]) -> None: ...
 
 
+@runtime_checkable
+class Dispatcher(Publisher, Protocol):
+    """A publisher that lets the caller go on while the broker acknowledges.
+
+    ``await dispatch(messages)`` hands the messages to the producer, in order, and returns an
+    awaitable that completes once the broker acknowledged every one of them (or raises).
+    Messages of successive dispatches keep their order per partition.
+    """
+
+    async def dispatch(self, messages: Sequence[OutboundMessage]) -> Awaitable[None]: ...
+
+
+class _SendingAll:
+    """A :class:`Dispatcher` over a plain :class:`Publisher`: it sends and waits at once."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        await self._publisher.send_all(messages)
+
+    async def dispatch(self, messages: Sequence[OutboundMessage]) -> Awaitable[None]:
+        await self._publisher.send_all(messages)
+        return _acknowledged()
+
+
+async def _acknowledged() -> None:
+    return None
+
+
+def dispatcher(publisher: Publisher) -> Dispatcher:
+    """``publisher`` itself when it can dispatch, else one that sends and waits at once."""
+    return publisher if isinstance(publisher, Dispatcher) else _SendingAll(publisher)
+
+
 class KafkaBatchPublisher:
     """One record batch per (topic, partition), all sent before any is awaited.
 
@@ -176,42 +216,47 @@ class KafkaBatchPublisher:
         return known
 
     async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        await (await self.dispatch(messages))
+
+    async def dispatch(self, messages: Sequence[OutboundMessage]) -> Awaitable[None]:
+        """Append every message to its partition's record batch and queue the batches in the
+        producer; the result completes when the broker acknowledged them all."""
         groups: dict[tuple[str, int], list[OutboundMessage]] = {}
+        known = self._partitions
         for message in messages:
-            partitions = await self._partitions_of(message.topic)
+            topic = message.topic
+            partitions = known.get(topic) or await self._partitions_of(topic)
             if message.key is None:
                 partition = random.choice(partitions)
             else:
                 partition = partitions[key_partition(message.key, len(partitions))]
-            groups.setdefault((message.topic, partition), []).append(message)
+            group = groups.get((topic, partition))
+            if group is None:
+                groups[(topic, partition)] = group = []
+            group.append(message)
         pending: list[asyncio.Future[object]] = []
+        producer = self._producer
         for (topic, partition), group in groups.items():
-            batch = self._producer.create_batch()
+            batch = producer.create_batch()
             for message in group:
-                if (
-                    batch.append(
-                        key=message.key,
-                        value=message.value,
-                        timestamp=None,
-                        headers=list(message.headers),
-                    )
-                    is None
-                ):
+                key, value, headers = message.key, message.value, list(message.headers)
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     batch.close()
-                    pending.append(
-                        await self._producer.send_batch(batch, topic, partition=partition)
-                    )
-                    batch = self._producer.create_batch()
-                    batch.append(
-                        key=message.key,
-                        value=message.value,
-                        timestamp=None,
-                        headers=list(message.headers),
-                    )
+                    pending.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None, headers=headers)
             batch.close()
-            pending.append(await self._producer.send_batch(batch, topic, partition=partition))
-        if pending:
-            await asyncio.gather(*pending)
+            pending.append(await producer.send_batch(batch, topic, partition=partition))
+        return all_acknowledged(pending)
+
+
+async def all_acknowledged(pending: Iterable[Awaitable[object]]) -> None:
+    """Wait for every acknowledgement; raise the first failure once all have settled (so
+    none is left running or unretrieved)."""
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class BrokerPublisher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,15 @@ from services.kafka import build_broker, ensure_topics
 from services.logs import get_logger
 from services.messaging import KafkaBatchPublisher, Publisher
 
-__all__ = ["HTTP_SERVICES", "SERVICES", "build_app", "hub_topics", "specs_for"]
+__all__ = [
+    "GC_YOUNG_THRESHOLD",
+    "HTTP_SERVICES",
+    "SERVICES",
+    "build_app",
+    "hub_topics",
+    "settle_heap",
+    "specs_for",
+]
 
 log = get_logger(__name__)
 
@@ -62,6 +71,25 @@ SERVICES: dict[str, Registrar] = {
 
 #: HTTP services, started beside the subscribers when named (or when all run).
 HTTP_SERVICES = ("gateway", "replies")
+
+
+#: allocations between collections of the youngest generation (CPython's default is 700)
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Tune the cyclic garbage collector for batch work, once start-up is done.
+
+    Everything built at start-up (modules, models, config, the seeded idempotency gate) is
+    frozen out of the collector's sight, and the youngest generation is collected after
+    10,000 allocations instead of 700: a batch of 5,000 records allocates hundreds of
+    thousands of short-lived objects, nearly all freed by reference counting, and the
+    default cadence spent about 5 % of the normaliser's time re-scanning them (bench/).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def hub_topics(config: SchakelConfig) -> list[str]:

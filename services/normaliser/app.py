@@ -1,12 +1,16 @@
 """Normaliser wiring: a thin batch subscriber on every inbound topic.
 
-Per batch: translate everything (plain functions, no I/O), publish every result and dead
-letter without waiting, wait once for all acknowledgements, then commit. If producing fails
-the batch is not committed and is consumed again (``AckPolicy.NACK_ON_ERROR`` seeks back).
+Per batch (:func:`process_batch`): translate a chunk (plain functions, no I/O), hand its
+results and dead letters to the producer without waiting, translate the next chunk while the
+broker acknowledges, wait once at the end for every acknowledgement, then commit. If
+producing fails the idempotency gate forgets the batch, the batch is not committed and is
+consumed again (``AckPolicy.NACK_ON_ERROR`` seeks back) and emitted again.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +22,14 @@ from schemas import SupplierSystem
 from schemas.topics import inbound_topic
 from services.config import SchakelConfig, SupplierConfig
 from services.kafka import raw_batch_decoder, raw_batch_parser
-from services.messaging import Publisher
+from services.messaging import Dispatcher, Publisher, RawRecord, all_acknowledged, dispatcher
 from services.normaliser.pipeline import Normaliser, SupplierRoute
 
-__all__ = ["GROUP_ID", "build_normaliser", "register", "supplier_context"]
+__all__ = ["CHUNK", "GROUP_ID", "build_normaliser", "process_batch", "register", "supplier_context"]
 
 GROUP_ID = "schakel-normaliser"
+#: records translated before their results go to the producer (a batch holds up to 5,000)
+CHUNK = 1000
 
 
 def supplier_context(supplier: SupplierConfig, config_dir: str | None = None) -> SupplierContext:
@@ -58,6 +64,35 @@ def build_normaliser(config: SchakelConfig) -> Normaliser:
     return Normaliser(routes)
 
 
+async def process_batch(
+    normaliser: Normaliser,
+    publisher: Dispatcher,
+    records: Sequence[RawRecord],
+    *,
+    chunk: int = CHUNK,
+) -> None:
+    """Normalise and publish one consumed batch; returns once every result is acknowledged.
+
+    Chunk by chunk, so the broker acknowledges one chunk while the next is translated (the
+    producer's sender gets the loop between chunks). Per-partition order is kept: chunks are
+    dispatched in order. On any failure the gate rolls back and the error propagates, so the
+    batch is neither committed nor remembered as emitted.
+    """
+    gate = normaliser.gate
+    gate.begin()
+    acknowledgements: list[Awaitable[None]] = []
+    try:
+        for start in range(0, len(records), chunk):
+            result = normaliser.normalise_batch(records[start : start + chunk])
+            acknowledgements.append(await publisher.dispatch(result.messages))
+            await asyncio.sleep(0)  # the producer writes this chunk's requests now
+        await all_acknowledged(acknowledgements)
+    except BaseException:
+        gate.rollback()
+        raise
+    gate.commit()
+
+
 def register(
     broker: KafkaBroker,
     normaliser: Normaliser,
@@ -72,6 +107,7 @@ def register(
     hub) then reads the history of its own suppliers only, not of every topic that ever
     matched ``schakel.inbound.*``. Adding a supplier is a config change and a restart.
     """
+    sender = dispatcher(publisher)
 
     @broker.subscriber(
         *(inbound_topic(supplier) for supplier in sorted(normaliser.routes)),
@@ -87,5 +123,4 @@ def register(
         decoder=raw_batch_decoder,
     )
     async def normalise_inbound(records: Any) -> None:
-        result = normaliser.normalise_batch(records)
-        await publisher.send_all(result.messages)
+        await process_batch(normaliser, sender, records)

@@ -77,11 +77,30 @@ class VersionGate:
     idempotent.
     """
 
-    __slots__ = ("_capacity", "_seen")
+    __slots__ = ("_capacity", "_seen", "_undo")
 
     def __init__(self, capacity: int = 500_000) -> None:
         self._capacity = capacity
         self._seen: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._undo: dict[str, tuple[int, str] | None] | None = None
+
+    def begin(self) -> None:
+        """Start a batch: what the gate learns from here on can be taken back."""
+        self._undo = {}
+
+    def commit(self) -> None:
+        """The batch's results were acknowledged: keep what the gate learned."""
+        self._undo = None
+
+    def rollback(self) -> None:
+        """The batch was not (wholly) acknowledged and will be consumed again: forget what
+        the gate learned from it, so its redelivery is emitted and not taken for a duplicate."""
+        undo, self._undo = self._undo, None
+        for hub, previous in (undo or {}).items():
+            if previous is None:
+                self._seen.pop(hub, None)
+            else:
+                self._seen[hub] = previous
 
     def verdict(self, hub: str, version: int, ev_id: str) -> str | None:
         """None to emit; else 'duplicate' or 'stale'. Records emitted versions."""
@@ -102,6 +121,9 @@ class VersionGate:
             self._remember(hub, version, ev_id)
 
     def _remember(self, hub: str, version: int, ev_id: str) -> None:
+        undo = self._undo
+        if undo is not None and hub not in undo:
+            undo[hub] = self._seen.get(hub)
         self._seen[hub] = (version, ev_id)
         self._seen.move_to_end(hub)
         if len(self._seen) > self._capacity:

@@ -16,6 +16,16 @@ __all__ = ["BSN_PLACEHOLDER", "is_bsn", "redact_bsn", "redact_entity"]
 BSN_PLACEHOLDER = "[BSN verwijderd]"
 _NINE_DIGITS = re.compile(r"(?<![0-9])([0-9]{3})[ .-]?([0-9]{2})[ .-]?([0-9]{4})(?![0-9])")
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_NOT_DIGITS = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
+
+
+def _fewer_than_nine_digits(text: str) -> bool:
+    """True when ``text`` holds fewer than nine ASCII digits, so no BSN can be in it.
+
+    The cheap test in front of the regular expression (hot path): counting digits in C is
+    about a tenth of the cost of scanning with the pattern, and most free text has few.
+    """
+    return len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_DIGITS)) < 9
 
 
 def is_bsn(digits: str) -> bool:
@@ -31,7 +41,7 @@ def _replace(match: re.Match[str]) -> str:
 
 def redact_bsn(text: str) -> str:
     """``text`` with every BSN (also written 123.45.6789 or 123 45 6789) replaced."""
-    if len(text) < 9:
+    if len(text) < 9 or _fewer_than_nine_digits(text):
         return text
     return _NINE_DIGITS.sub(_replace, text)
 
@@ -47,6 +57,11 @@ def _redact_comments(comments: tuple[Comment, ...]) -> tuple[Comment, ...]:
 def redact_entity(entity: Entity) -> Entity:
     """The entity with BSNs removed from its free-text fields."""
     if isinstance(entity, ConfigurationItem):
+        return entity
+    texts = [entity.title, entity.description, *(c.body for c in entity.comments)]
+    if isinstance(entity, Incident) and entity.resolution and entity.resolution.notes:
+        texts.append(entity.resolution.notes)
+    if _fewer_than_nine_digits("\n".join(texts)):  # no field can hold nine digits
         return entity
     update: dict[str, object] = {}
     title = redact_bsn(entity.title)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import random
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,8 +17,10 @@ from schemas import CloudEvent, Incident
 from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
 from services.config import SchakelConfig
 from services.demo.traffic import servicenow_incident
-from services.messaging import DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_TOPIC
-from services.normaliser import Normaliser, build_normaliser
+from services.messaging import DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_TOPIC, OutboundMessage
+from services.normaliser import Normaliser, VersionGate, build_normaliser
+from services.normaliser.app import process_batch
+from services.runtime import GC_YOUNG_THRESHOLD, settle_heap
 from tests.conftest import config_with_suppliers
 
 
@@ -104,3 +109,81 @@ def test_key_partition_matches_the_java_default_partitioner(key: bytes, partitio
     from services.messaging import key_partition
 
     assert key_partition(key, partitions) == (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class ChunkRecorder:
+    """A dispatcher that records each chunk; can fail one chunk's acknowledgement."""
+
+    def __init__(self, fail_chunk: int | None = None) -> None:
+        self.chunks: list[list[OutboundMessage]] = []
+        self.fail_chunk = fail_chunk
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        await (await self.dispatch(messages))
+
+    async def dispatch(self, messages: Sequence[OutboundMessage]) -> Awaitable[None]:
+        self.chunks.append(list(messages))
+        failing = len(self.chunks) - 1 == self.fail_chunk
+
+        async def acknowledged() -> None:
+            if failing:
+                raise ConnectionError("not acknowledged")
+
+        return acknowledged()
+
+
+def _batch(count: int) -> list[Rec]:
+    return [Rec(inbound_topic("kpn"), _incident(n), offset=n) for n in range(count)]
+
+
+async def test_a_batch_goes_out_chunk_by_chunk_in_order(example_config: SchakelConfig) -> None:
+    normaliser, sender = _normaliser(example_config), ChunkRecorder()
+    await process_batch(normaliser, sender, _batch(10), chunk=4)
+    assert [len(c) for c in sender.chunks] == [4, 4, 2]
+    subjects = [
+        orjson.loads(m.value)["data"]["supplier_ref"]["number"] for c in sender.chunks for m in c
+    ]
+    assert subjects == [orjson.loads(_incident(n))["number"] for n in range(10)]
+
+
+async def test_an_unacknowledged_batch_is_emitted_again_when_redelivered(
+    example_config: SchakelConfig,
+) -> None:
+    normaliser, failing = _normaliser(example_config), ChunkRecorder(fail_chunk=1)
+    batch = _batch(6)
+    with pytest.raises(ConnectionError):
+        await process_batch(normaliser, failing, batch, chunk=2)
+    assert sum(len(c) for c in failing.chunks) == 6  # every chunk was still handed over
+    retry = ChunkRecorder()
+    await process_batch(normaliser, retry, batch, chunk=2)  # the redelivery
+    assert sum(len(c) for c in retry.chunks) == 6  # not taken for duplicates
+    again = ChunkRecorder()
+    await process_batch(normaliser, again, batch, chunk=2)  # acknowledged once: now duplicates
+    assert again.chunks == [[], [], []]
+
+
+def test_gate_rollback_restores_what_it_knew_before_the_batch() -> None:
+    gate = VersionGate()
+    assert gate.verdict("h1", 1, "e1") is None
+    gate.begin()
+    assert gate.verdict("h1", 2, "e2") is None
+    assert gate.verdict("h2", 1, "e3") is None
+    gate.rollback()
+    assert gate.verdict("h1", 2, "e2") is None  # h1 is back at version 1
+    assert gate.verdict("h2", 1, "e3") is None  # h2 is unknown again
+    gate.begin()
+    assert gate.verdict("h3", 1, "e4") is None
+    gate.commit()
+    gate.rollback()  # nothing open: changes nothing
+    assert gate.verdict("h3", 1, "e4") == "duplicate"
+
+
+def test_settle_heap_freezes_start_up_objects_and_collects_young_garbage_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

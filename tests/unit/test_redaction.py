@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.normaliser.transforms import BSN_PLACEHOLDER, is_bsn, redact_bsn
+from schemas import (
+    Comment,
+    Incident,
+    IncidentStatus,
+    Priority,
+    SupplierRef,
+    SupplierSystem,
+    Visibility,
+)
+from services.normaliser.transforms import (
+    _NINE_DIGITS,
+    BSN_PLACEHOLDER,
+    _replace,
+    is_bsn,
+    redact_bsn,
+    redact_entity,
+)
 
 
 def _valid_bsn(prefix: int) -> str:
@@ -43,3 +61,50 @@ def test_every_valid_bsn_is_removed(prefix: int, around: str) -> None:
 def test_redaction_never_grows_digits(text: str) -> None:
     out = redact_bsn(text)
     assert sum(c.isdigit() for c in out) <= sum(c.isdigit() for c in text)
+
+
+@given(st.text(alphabet="0123456789 .-ab\n", max_size=60))
+def test_the_digit_count_shortcut_never_changes_the_result(text: str) -> None:
+    assert redact_bsn(text) == _NINE_DIGITS.sub(_replace, text)
+
+
+def _incident(**changes: object) -> Incident:
+    values: dict[str, object] = {
+        "hub_id": "h",
+        "supplier_ref": SupplierRef(
+            supplier="kpn", system=SupplierSystem.SERVICENOW, record_id="r"
+        ),
+        "title": "Printer 12 kapot",
+        "description": "Sinds 2026-11-24 op verdieping 3.",
+        "status": IncidentStatus.RESOLVED,
+        "priority": Priority.P3,
+        "updated_at": datetime(2026, 1, 1, 12, tzinfo=UTC),
+        "version": 0,
+    }
+    values.update(changes)
+    return Incident.model_validate(values)
+
+
+def test_an_entity_without_nine_digits_is_returned_as_it_is() -> None:
+    incident = _incident()
+    assert redact_entity(incident) is incident
+
+
+def test_a_bsn_in_any_free_text_field_of_an_entity_is_removed() -> None:
+    comment = Comment(comment_id="c", body="Burger 111222333 belde", visibility=Visibility.PUBLIC)
+    incident = _incident(
+        title="Melding over 123.45.6782",
+        comments=(comment,),
+        resolution={"code": "solved", "notes": "BSN 111 22 2333 gecorrigeerd"},
+    )
+    out = redact_entity(incident)
+    assert isinstance(out, Incident) and out.resolution is not None
+    assert out.title == f"Melding over {BSN_PLACEHOLDER}"
+    assert out.comments[0].body == f"Burger {BSN_PLACEHOLDER} belde"
+    assert out.resolution.notes == f"BSN {BSN_PLACEHOLDER} gecorrigeerd"
+    assert out.description == incident.description
+
+
+def test_digits_spread_over_fields_are_not_taken_for_a_bsn() -> None:
+    incident = _incident(title="Kamer 1234", description="Toestel 12345")
+    assert redact_entity(incident) == incident

@@ -32,6 +32,7 @@ import orjson
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -53,6 +54,10 @@ TABLE: dict[str, Generator] = {"kpn": servicenow_incident}
 #: normaliser processes in the consumer group (scaled out as in production)
 HUBS = 1
 PARTITIONS = 6
+#: records per consumed batch; equals the normaliser's ``max_records`` (services/normaliser/app.py)
+BATCH = 5000
+#: seconds the normaliser group may take to become Stable with ``HUBS`` assigned members
+SETTLE_TIMEOUT = 90.0
 
 
 async def _create(topics: list[str]) -> None:
@@ -86,34 +91,106 @@ async def _preload(topic_of: Callable[[str], str], events: list[tuple[str, bytes
     return time.perf_counter() - started
 
 
-async def _wait_committed(group: str, topics: set[str], total: int, label: str) -> dict[str, float]:
-    """Wait until ``group`` has committed ``total`` offsets on ``topics`` (one admin client,
-    polled every 50 ms); the rate is measured between 5 % and 95 % of ``total``."""
+def _assigned(member: dict[str, Any]) -> int:
+    """Partitions assigned to one member of a DescribeGroups answer (0 while it is syncing)."""
+    raw = member["member_assignment"]
+    return len(ConsumerProtocolMemberAssignment.decode(raw).partitions()) if raw else 0
+
+
+async def _describe(admin: AIOKafkaAdminClient, group: str) -> tuple[str, list[int]]:
+    """The state of ``group`` (``Stable``, ``PreparingRebalance``, ...) and the number of
+    partitions assigned to each of its members."""
+    for response in await admin.describe_consumer_groups([group]):
+        for described in response.to_object()["groups"]:
+            if described["group"] != group:
+                continue
+            if described["error_code"]:
+                return f"error {described['error_code']}", []
+            return str(described["state"]), [_assigned(m) for m in described["members"]]
+    return "unknown", []
+
+
+async def _wait_stable(group: str, members: int) -> float:
+    """Poll ``group`` every 100 ms until it is Stable with exactly ``members`` members, each
+    with partitions assigned; return the ``perf_counter`` time it was seen so.
+
+    Raises ``TimeoutError`` after ``SETTLE_TIMEOUT`` seconds, naming the last state seen.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
     started = time.perf_counter()
+    try:
+        while True:
+            state, assigned = await _describe(admin, group)
+            if state == "Stable" and len(assigned) == members and all(assigned):
+                return time.perf_counter()
+            if time.perf_counter() - started > SETTLE_TIMEOUT:
+                raise TimeoutError(
+                    f"consumer group {group} not Stable with {members} member(s), each assigned"
+                    f" partitions, after {SETTLE_TIMEOUT:.0f} s; last seen: {state}, partitions"
+                    f" per member {assigned}"
+                )
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+
+
+async def _wait_committed(
+    group: str, topics: set[str], total: int, label: str, members: int | None = None
+) -> dict[str, float]:
+    """Wait until ``group`` has committed ``total`` offsets on ``topics`` (one admin client,
+    polled every 50 ms); the rate is measured between 5 % and 95 % of ``total``.
+
+    With ``members``, the low mark is moreover taken no earlier than the moment the group was
+    seen Stable with that many assigned members, so joins and the rebalances they cause are not
+    timed; the offsets committed by then are reported as ``committed_before_stable``.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    settle = asyncio.create_task(_wait_stable(group, members)) if members else None
+    started = time.perf_counter()
+    stable_at: float | None = None if settle else started
+    before_stable: int | None = None
     low = high = None
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(label, total=total)
             while True:
+                if stable_at is None and settle and settle.done():
+                    stable_at = settle.result()  # raises if the group did not settle
+                asked = time.perf_counter()
                 offsets = await admin.list_consumer_group_offsets(group)
                 done = sum(
                     m.offset for tp, m in offsets.items() if tp.topic in topics and m.offset > 0
                 )
                 now = time.perf_counter()
                 progress.update(task, completed=done)
-                if low is None and done >= total * 0.05:
+                if before_stable is None and stable_at is not None and asked >= stable_at:
+                    before_stable = done  # the first count asked for once the group was stable
+                if low is None and before_stable is not None and done >= total * 0.05:
                     low = (now, done)
                 if high is None and done >= total * 0.95:
                     high = (now, done)
                 if done >= total and low and high and high[0] > low[0]:
                     rate = (high[1] - low[1]) / (high[0] - low[0])
-                    return {"events": total, "seconds": now - started, "events_per_s": rate}
+                    marks = {"events": total, "seconds": now - started, "events_per_s": rate}
+                    if settle:
+                        marks["committed_before_stable"] = before_stable or 0
+                    return marks
+                if done >= total:  # all in, yet no window after the group settled
+                    raise RuntimeError(
+                        f"{label}: {done}/{total} committed, but the group was not stable before"
+                        f" 95 % ({before_stable} committed once stable); nothing left to time,"
+                        " use more --events"
+                    )
                 if time.perf_counter() - started > 600:
                     raise TimeoutError(f"{label}: {done}/{total} committed after 600 s")
                 await asyncio.sleep(0.05)
     finally:
+        if settle:
+            settle.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await settle
         await admin.close()
 
 
@@ -140,7 +217,7 @@ async def passthrough(events: list[tuple[str, bytes, bytes]]) -> dict[str, float
 
     async def loop() -> None:
         while not stop.is_set():
-            batch = await consumer.getmany(timeout_ms=100, max_records=2000)
+            batch = await consumer.getmany(timeout_ms=100, max_records=BATCH)
             out = [
                 OutboundMessage(sink, r.value or b"", r.key, tuple(r.headers))
                 for records in batch.values()
@@ -291,8 +368,9 @@ async def normaliser_throughput(
 ) -> dict[str, float]:
     """(b) The normaliser service (own process) on a pre-loaded inbound topic.
 
-    The rate is taken between 5 % and 95 % of the offsets committed, so process start-up and
-    group join do not count; commits happen only after the results are acknowledged.
+    The rate is taken between 5 % and 95 % of the offsets committed, and not before the group
+    is Stable with ``HUBS`` assigned members, so process start-up, group joins and the
+    rebalances they cause do not count; commits happen only after the results are acknowledged.
     """
     config, renamed = _bench_config(base, suppliers)
     await ensure_topics(BOOTSTRAP, specs_for(config))
@@ -301,7 +379,11 @@ async def normaliser_throughput(
     suffix = f"-bench-{uuid.uuid4().hex[:6]}"
     async with _hub_process(config, suffix):
         marks = await _wait_committed(
-            GROUP_ID + suffix, {inbound_topic(v) for v in renamed.values()}, count, "normaliser"
+            GROUP_ID + suffix,
+            {inbound_topic(v) for v in renamed.values()},
+            count,
+            "normaliser",
+            members=HUBS,
         )
     await _drop_topics([inbound_topic(v) for v in renamed.values()])
     return marks
@@ -310,7 +392,11 @@ async def normaliser_throughput(
 async def normaliser_latency(
     base: SchakelConfig, rate: float, seconds: float, suppliers: list[str]
 ) -> dict[str, float]:
-    """(c) Offered load at a fixed rate; latency = supplier send -> normalised event read."""
+    """(c) Offered load at a fixed rate; latency = supplier send -> normalised event read.
+
+    Load is offered only once the warm-up events came through and the group is Stable with
+    ``HUBS`` assigned members, so no start-up rebalance falls inside the measured window.
+    """
     config, renamed = _bench_config(base, suppliers)
     await ensure_topics(BOOTSTRAP, specs_for(config))
     suffix = f"-lat-{uuid.uuid4().hex[:6]}"
@@ -335,10 +421,12 @@ async def normaliser_latency(
                         latencies.append(now - sent_at.pop(reference))
         done.set()
 
+    task: asyncio.Task[None] | None = None
     async with _hub_process(config, suffix):
-        await _warm_up(renamed, reader)
-        task = asyncio.create_task(read())
         try:
+            await _warm_up(renamed, reader)
+            await _wait_stable(GROUP_ID + suffix, HUBS)
+            task = asyncio.create_task(read())
             started = time.perf_counter()
             traffic = mixed_traffic(total, seed=5, suppliers=suppliers, generators=TABLE)
             for index, (topic, key, value) in enumerate(traffic):
@@ -351,7 +439,8 @@ async def normaliser_latency(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), timeout=30)
         finally:
-            task.cancel()
+            if task:
+                task.cancel()
             await producer.stop()
             await reader.stop()
     await _drop_topics([inbound_topic(v) for v in renamed.values()])

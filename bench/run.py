@@ -7,7 +7,9 @@ commit: the delivery guarantees of the product. Measured:
 (b) normaliser throughput: the real FastStream service on a pre-loaded inbound topic;
 (c) normaliser latency at a fixed offered rate: supplier send -> normalised event received.
 
-Usage: ``python -m bench.run [--events N] [--rate R] [--seconds S] [--mix servicenow|all]``.
+Each side runs as ``--hubs`` processes of one consumer group (default 1), timed once the group
+is stable. Usage: ``python -m bench.run [--events N] [--rate R] [--seconds S]
+[--mix servicenow|all] [--hubs N]``.
 Results print as a table and are appended to ``bench/results.jsonl``; copy the summary into
 ``bench/RESULTS.md`` with the machine it ran on.
 """
@@ -30,7 +32,7 @@ from typing import Any
 
 import orjson
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from rich.console import Console
@@ -49,10 +51,13 @@ from services.runtime import specs_for
 console = Console()
 BOOTSTRAP = os.environ.get("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 RESULTS = Path(__file__).parent / "results.jsonl"
+OUT = Path(__file__).parent / "out"
 #: the generator table of this run: ServiceNow incidents only, or the four systems' mixes
 TABLE: dict[str, Generator] = {"kpn": servicenow_incident}
 #: normaliser processes in the consumer group (scaled out as in production)
 HUBS = 1
+#: seconds from launching the relay processes to their common start (start-up, connect)
+RELAY_START_S = 6.0
 PARTITIONS = 6
 #: records per consumed batch; equals the normaliser's ``max_records`` (services/normaliser/app.py)
 BATCH = 5000
@@ -195,14 +200,31 @@ async def _wait_committed(
 
 
 async def passthrough(events: list[tuple[str, bytes, bytes]]) -> dict[str, float]:
-    """(a) Raw aiokafka: batch consume, produce all, await all acks, commit."""
+    """(a) Raw aiokafka in ``HUBS`` relay processes, as many as normaliser processes in (b):
+    batch consume, produce all, await all acks, commit.
+
+    Relays take fixed shares of the partitions (no group rebalance to wait out) and start
+    together at an agreed moment, once every process has started and connected.
+    """
     run = uuid.uuid4().hex[:6]
     source, sink = f"bench.pass.in.{run}", f"bench.pass.out.{run}"
     await _create([source, sink])
     await _preload(lambda _: source, events)
     group = f"bench-pass-{run}"
+    start_at = f"{time.time() + RELAY_START_S:.3f}"
+    relay = [sys.executable, "-m", "bench.run", "--relay", source, sink, group, start_at]
+    async with _processes(relay, dict(os.environ), f"relay-{run}", numbered=True):
+        marks = await _wait_committed(group, {source}, len(events), "passthrough")
+    await _drop_topics([source, sink])
+    return marks
+
+
+async def _relay(source: str, sink: str, group: str, start_at: str, share: int) -> None:
+    """Passthrough process number ``share`` of ``HUBS``, until it is terminated: partitions
+    ``share``, ``share + HUBS``, ... of ``source``; consumer and producer configured as the
+    normaliser's (:class:`KafkaBatchPublisher`: one record batch per partition,
+    ``acks=all``, idempotent)."""
     consumer = AIOKafkaConsumer(
-        source,
         bootstrap_servers=BOOTSTRAP,
         group_id=group,
         enable_auto_commit=False,
@@ -210,13 +232,13 @@ async def passthrough(events: list[tuple[str, bytes, bytes]]) -> dict[str, float
         max_partition_fetch_bytes=8 * 1024 * 1024,
         fetch_max_bytes=50 * 1024 * 1024,
     )
-    producer = KafkaBatchPublisher(BOOTSTRAP)  # aiokafka send_batch per partition, acks=all
+    producer = KafkaBatchPublisher(BOOTSTRAP)
     await consumer.start()
     await producer.start()
-    stop = asyncio.Event()
-
-    async def loop() -> None:
-        while not stop.is_set():
+    consumer.assign([TopicPartition(source, p) for p in range(share, PARTITIONS, HUBS)])
+    await asyncio.sleep(max(0.0, float(start_at) - time.time()))
+    try:
+        while True:
             batch = await consumer.getmany(timeout_ms=100, max_records=BATCH)
             out = [
                 OutboundMessage(sink, r.value or b"", r.key, tuple(r.headers))
@@ -226,17 +248,9 @@ async def passthrough(events: list[tuple[str, bytes, bytes]]) -> dict[str, float
             if out:
                 await producer.send_all(out)
                 await consumer.commit()
-
-    worker = asyncio.create_task(loop())
-    try:
-        marks = await _wait_committed(group, {source}, len(events), "passthrough")
     finally:
-        stop.set()
-        await worker
         await consumer.stop()
         await producer.stop()
-    await _drop_topics([source, sink])
-    return marks
 
 
 async def _drop_topics(topics: list[str]) -> None:
@@ -275,33 +289,24 @@ def _config_document(config: SchakelConfig) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def _hub_process(config: SchakelConfig, suffix: str) -> AsyncIterator[None]:
-    """``schakel serve normaliser`` as its own process(es), as it runs in production:
-    ``HUBS`` members of one consumer group."""
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
-    document = _config_document(config)
-    path = out / f"config{suffix}.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
-    env = {
-        **os.environ,
-        "SCHAKEL_CONFIG": str(path),
-        "SCHAKEL_KAFKA_BOOTSTRAP": BOOTSTRAP,
-        "SCHAKEL_GROUP_SUFFIX": suffix,
-        "SCHAKEL_LOG_LEVEL": "WARNING",
-        "SCHAKEL_LOG_FORMAT": "json",
-    }
-    log = (out / f"hub{suffix}.log").open("wb")
+async def _processes(
+    argv: list[str], env: dict[str, str], name: str, *, numbered: bool = False
+) -> AsyncIterator[None]:
+    """``HUBS`` copies of ``argv`` for the duration of the block (``numbered``: each gets its
+    number, then ``HUBS``, as two more arguments); output in bench/out/."""
+    OUT.mkdir(exist_ok=True)
+    log = (OUT / f"{name}.log").open("wb")
+    root = Path(__file__).parent.parent
     processes = [
         await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "schakel"),
-            "serve",
-            "normaliser",
+            *argv,
+            *((str(n), str(HUBS)) if numbered else ()),
             env=env,
+            cwd=root,
             stdout=log,
             stderr=log,
         )
-        for _ in range(HUBS)
+        for n in range(HUBS)
     ]
     try:
         yield
@@ -317,7 +322,27 @@ async def _hub_process(config: SchakelConfig, suffix: str) -> AsyncIterator[None
                 process.kill()
         log.close()
         if failed:
-            raise RuntimeError(f"a hub process exited with {failed}; see {log.name}")
+            raise RuntimeError(f"a {argv[-1]} process exited with {failed}; see {log.name}")
+
+
+def _hub_process(
+    config: SchakelConfig, suffix: str
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """``schakel serve normaliser`` as its own process(es), as it runs in production:
+    ``HUBS`` members of one consumer group."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"config{suffix}.yaml"
+    path.write_text(yaml.safe_dump(_config_document(config), allow_unicode=True, sort_keys=False))
+    env = {
+        **os.environ,
+        "SCHAKEL_CONFIG": str(path),
+        "SCHAKEL_KAFKA_BOOTSTRAP": BOOTSTRAP,
+        "SCHAKEL_GROUP_SUFFIX": suffix,
+        "SCHAKEL_LOG_LEVEL": "WARNING",
+        "SCHAKEL_LOG_FORMAT": "json",
+    }
+    schakel = str(Path(sys.executable).parent / "schakel")
+    return _processes([schakel, "serve", "normaliser"], env, f"hub{suffix}")
 
 
 async def _warm_up(renamed: dict[str, str], reader: AIOKafkaConsumer) -> None:
@@ -462,9 +487,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--mix", default="servicenow", choices=["servicenow", "all"])
-    parser.add_argument("--hubs", type=int, default=1, help="normaliser processes (one group)")
+    parser.add_argument(
+        "--hubs", type=int, default=1, help="processes per side: normalisers and relays"
+    )
+    parser.add_argument("--relay", nargs=6, help="internal: one passthrough process")
     args = parser.parse_args()
     global HUBS
+    if args.relay:  # one passthrough process of HUBS, started by passthrough()
+        source, sink, group, start_at, share, processes = args.relay
+        HUBS = int(processes)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_relay(source, sink, group, start_at, int(share)))
+        return
     HUBS = args.hubs
     configure_logging("console", "WARNING")
     base = load_config(os.environ.get("SCHAKEL_CONFIG", "config/schakel.yaml"))

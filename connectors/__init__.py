@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from connectors._base import (
+    NO_HEADERS,
     Entity,
     InboundRecord,
     SupplierContext,
@@ -27,6 +28,7 @@ from connectors.errors import (
 from schemas import SupplierSystem
 
 __all__ = [
+    "NO_HEADERS",
     "AuthenticationFailed",
     "ConnectorError",
     "Entity",

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from schemas import Change, ConfigurationItem, EntityKind, EventAction, Incident, SupplierSystem
 
 __all__ = [
+    "NO_HEADERS",
     "Entity",
     "InboundRecord",
     "SupplierContext",
@@ -26,13 +28,20 @@ __all__ = [
 Entity = Incident | Change | ConfigurationItem
 
 
-@dataclass(frozen=True, slots=True)
-class InboundRecord:
-    """One native payload as it arrived, with where it came from."""
+#: the headers of a record that has none (immutable, shared)
+NO_HEADERS: Mapping[str, bytes] = MappingProxyType({})
+
+
+class InboundRecord(NamedTuple):
+    """One native payload as it arrived, with where it came from.
+
+    Immutable records are named tuples rather than frozen dataclasses: one is made per
+    consumed record, and a named tuple is made in half the time.
+    """
 
     value: bytes
     key: bytes | None = None
-    headers: Mapping[str, bytes] = field(default_factory=dict)
+    headers: Mapping[str, bytes] = NO_HEADERS
     topic: str = ""
     partition: int = -1
     offset: int = -1
@@ -52,8 +61,7 @@ class SupplierContext:
     schakel_accounts: frozenset[str] = frozenset({"schakel", "schakel-integration"})
 
 
-@dataclass(frozen=True, slots=True)
-class Translation:
+class Translation(NamedTuple):
     """One common-model object translated from a native payload, and its event identity."""
 
     kind: EntityKind

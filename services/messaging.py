@@ -21,11 +21,11 @@ import random
 import re
 import struct
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
@@ -101,9 +101,9 @@ def key_partition(key: bytes, partitions: int) -> int:
     return (h & 0x7FFFFFFF) % partitions
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """A record to produce, headers as Kafka carries them (name, bytes)."""
+class OutboundMessage(NamedTuple):
+    """A record to produce, headers as Kafka carries them (name, bytes). A named tuple:
+    made once per produced record, in half the time of a frozen dataclass."""
 
     topic: str
     value: bytes
@@ -189,6 +189,7 @@ class KafkaBatchPublisher:
         }
         self._producer_: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
+        self._in_order = asyncio.Lock()  # FIFO: dispatches reach the producer in call order
 
     @property
     def _producer(self) -> AIOKafkaProducer:
@@ -219,8 +220,20 @@ class KafkaBatchPublisher:
         await (await self.dispatch(messages))
 
     async def dispatch(self, messages: Sequence[OutboundMessage]) -> Awaitable[None]:
-        """Append every message to its partition's record batch and queue the batches in the
-        producer; the result completes when the broker acknowledged them all."""
+        """Build one record batch per partition now; queue them in the producer in the
+        background, after every earlier dispatch's batches (order per partition is kept).
+
+        The result completes once the broker acknowledged every message. The caller does not
+        wait while the producer still holds an earlier batch for the same partition: it can
+        go on computing the next part while this one is sent.
+        """
+        batches = await self._record_batches(messages)
+        return asyncio.ensure_future(self._send_in_order(batches))
+
+    async def _record_batches(
+        self, messages: Sequence[OutboundMessage]
+    ) -> list[tuple[str, int, BatchBuilder]]:
+        """Messages partitioned by key (as the Java client does) into closed record batches."""
         groups: dict[tuple[str, int], list[OutboundMessage]] = {}
         known = self._partitions
         for message in messages:
@@ -234,20 +247,27 @@ class KafkaBatchPublisher:
             if group is None:
                 groups[(topic, partition)] = group = []
             group.append(message)
-        pending: list[asyncio.Future[object]] = []
-        producer = self._producer
+        batches: list[tuple[str, int, BatchBuilder]] = []
+        create = self._producer.create_batch
         for (topic, partition), group in groups.items():
-            batch = producer.create_batch()
+            batch = create()
             for message in group:
                 key, value, headers = message.key, message.value, list(message.headers)
                 if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     batch.close()
-                    pending.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
+                    batches.append((topic, partition, batch))
+                    batch = create()
                     batch.append(key=key, value=value, timestamp=None, headers=headers)
             batch.close()
-            pending.append(await producer.send_batch(batch, topic, partition=partition))
-        return all_acknowledged(pending)
+            batches.append((topic, partition, batch))
+        return batches
+
+    async def _send_in_order(self, batches: list[tuple[str, int, BatchBuilder]]) -> None:
+        pending: list[asyncio.Future[object]] = []
+        async with self._in_order:
+            for topic, partition, batch in batches:
+                pending.append(await self._producer.send_batch(batch, topic, partition=partition))
+        await all_acknowledged(pending)
 
 
 async def all_acknowledged(pending: Iterable[Awaitable[object]]) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from connectors import ConnectorError, InboundRecord, Translation, Translator
+from connectors import NO_HEADERS, ConnectorError, InboundRecord, Translation, Translator
 from schemas import EntityKind, SchemaError, event_id, event_type
 from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CHANGES, CIS, INCIDENTS, supplier_of_inbound
@@ -136,6 +136,17 @@ class Normaliser:
     def __init__(self, routes: Mapping[str, SupplierRoute], gate: VersionGate | None = None):
         self.routes = dict(routes)
         self.gate = gate or VersionGate()
+        self._by_topic: dict[str, tuple[str, SupplierRoute | None]] = {}
+
+    def _route_of(self, topic: str) -> tuple[str, SupplierRoute | None]:
+        """The supplier and route of an inbound topic (looked up once per topic)."""
+        found = self._by_topic.get(topic)
+        if found is None:
+            supplier = supplier_of_inbound(topic) or ""
+            found = (supplier, self.routes.get(supplier))
+            if len(self._by_topic) < 1024:
+                self._by_topic[topic] = found
+        return found
 
     def normalise_batch(self, records: Iterable[RawRecord]) -> BatchResult:
         result = BatchResult()
@@ -163,8 +174,7 @@ class Normaliser:
             self._reject(record, exc, f"internal error: {exc!r}", result)
 
     def _translate(self, record: RawRecord, value: bytes) -> Sequence[Translation]:
-        supplier = supplier_of_inbound(record.topic)
-        route = self.routes.get(supplier or "")
+        supplier, route = self._route_of(record.topic)
         if route is None:
             raise UnknownSupplier(f"no supplier is configured for topic '{record.topic}'")
         if len(value) > route.max_payload_bytes:
@@ -172,13 +182,14 @@ class Normaliser:
                 f"payload of {len(value)} bytes exceeds the limit of "
                 f"{route.max_payload_bytes} bytes for supplier '{supplier}'"
             )
+        headers = record.headers
         inbound = InboundRecord(
-            value=value,
-            key=record.key,
-            headers=dict(record.headers),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            value,
+            record.key,
+            dict(headers) if headers else NO_HEADERS,
+            record.topic,
+            record.partition,
+            record.offset,
         )
         return route.translator.translate(inbound)
 

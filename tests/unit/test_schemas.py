@@ -24,7 +24,7 @@ from schemas import (
     priority_from,
     source_urn,
 )
-from schemas.envelope import EVENT_TYPES
+from schemas.envelope import EVENT_TYPES, encode_event
 from schemas.jsonschema import JSON_DIR, render_all
 
 
@@ -129,3 +129,29 @@ def test_fast_uuid5_equals_the_standard_library(name: str) -> None:
     from schemas.envelope import _NAMESPACE, _uuid5
 
     assert _uuid5(name) == str(uuid.uuid5(_NAMESPACE, name))
+
+
+@given(
+    ids=st.tuples(st.text(min_size=1, max_size=40), st.text(max_size=40)),
+    when=st.datetimes(timezones=st.just(UTC)),
+    sequence=st.integers(min_value=0, max_value=2**62),
+    supplier=st.text(max_size=20),
+)
+def test_envelope_writer_is_byte_for_byte_the_model(
+    ids: tuple[str, str], when: datetime, sequence: int, supplier: str
+) -> None:
+    """The hot-path writer, for any ids, times (microseconds too) and supplier ids."""
+    event_id_, subject = ids
+    attributes = {
+        "id": event_id_,
+        "source": "urn:nld:kvk:90000011:systeem:servicenow",
+        "type": EVENT_TYPES[(EntityKind.INCIDENT, "updated")],
+        "subject": subject,
+        "time": when,
+        "dataschema": "urn:nld:schakel:schema:incident:v1",
+        "supplierid": supplier,
+    }
+    data = _incident(title='Stroomstoring "kelder" \\ \u00e9\u00e8 \U0001f525')
+    written = encode_event(**attributes, sequence=sequence, data=data)  # type: ignore[arg-type]
+    model = CloudEvent[Incident](**attributes, sequence=str(sequence), data=data)  # type: ignore[arg-type]
+    assert written == model.model_dump_json().encode()

@@ -31,6 +31,7 @@ from services.errors import BrokerUnavailable
 from services.logs import get_logger
 
 __all__ = [
+    "FRAMEWORK_LOG",
     "MAX_REQUEST_BYTES",
     "build_broker",
     "ensure_topics",
@@ -41,6 +42,11 @@ __all__ = [
 
 MAX_REQUEST_BYTES = 9 * 1024 * 1024
 log = get_logger(__name__)
+
+
+#: FastStream's own lines, through the root logger (structlog: JSON in production, console in
+#: the demo) instead of FastStream's coloured handler
+FRAMEWORK_LOG = logging.getLogger("schakel.faststream")
 
 
 def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) -> KafkaBroker:
@@ -56,6 +62,7 @@ def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) 
         metadata_max_age_ms=10_000,  # pattern subscriptions see new supplier topics soon
         graceful_timeout=15.0,
         log_level=logging.DEBUG,  # FastStream logs every batch; keep that off the INFO stream
+        logger=FRAMEWORK_LOG,
         **options,
     )
 

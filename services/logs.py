@@ -79,7 +79,8 @@ def configure_logging(
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(max(numeric, logging.WARNING))
+    root.setLevel(max(numeric, logging.WARNING))  # libraries: warnings and errors only
+    logging.getLogger("schakel").setLevel(numeric)  # ours via stdlib, e.g. FastStream's lines
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -13,7 +13,7 @@ from faststream.kafka import KafkaBroker
 from schemas.topics import TopicSpec, topic_specs
 from services import delivery, normaliser, router, sync
 from services.config import SchakelConfig, Settings
-from services.kafka import build_broker, ensure_topics
+from services.kafka import FRAMEWORK_LOG, build_broker, ensure_topics
 from services.logs import get_logger
 from services.messaging import KafkaBatchPublisher, Publisher
 
@@ -131,7 +131,7 @@ def build_app(
     wiring = Wiring(broker, settings, config, publisher, suffix)
     for name in chosen:
         SERVICES[name](wiring)
-    app = FastStream(broker)
+    app = FastStream(broker, logger=FRAMEWORK_LOG)
 
     @app.on_startup
     async def create_topics_and_start_publisher() -> None:

@@ -207,7 +207,7 @@ class Normaliser:
             return
         if verdict == "stale":
             result.stale += 1
-            log.info(
+            log.debug(  # per record: counted in the batch result, not logged at info
                 "stale update ignored", hub_id=entity.hub_id, event_id=ev_id, version=entity.version
             )
             return

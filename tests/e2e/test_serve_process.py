@@ -71,5 +71,7 @@ async def test_serve_normaliser_process_normalises_and_stops_cleanly(
         output, _ = await asyncio.wait_for(process.communicate(), 60)
     assert len(found) == 1, output.decode(errors="replace")[-3000:]
     assert process.returncode in (0, -15), output.decode(errors="replace")[-3000:]
-    lines = [orjson.loads(line) for line in output.splitlines() if line.startswith(b"{")]
+    lines = [orjson.loads(line) for line in output.splitlines() if line.strip()]  # all JSON
     assert any(line.get("event") == "services starting" for line in lines)
+    started = [line for line in lines if "FastStream app started" in line.get("event", "")]
+    assert started and started[0]["level"] == "info"  # the framework's lines are JSON too

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -91,10 +92,16 @@ async def running_hub(
         await app.stop()
 
 
-async def wait_until(check: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+async def wait_until(check: Callable[[], bool | Awaitable[bool]], timeout_s: float = 30.0) -> bool:
+    """Poll ``check`` (plain or async) until it holds or ``timeout_s`` passed."""
+
+    async def holds() -> bool:
+        outcome = check()
+        return await outcome if inspect.isawaitable(outcome) else outcome
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if check():
+        if await holds():
             return True
         await asyncio.sleep(0.2)
-    return check()
+    return await holds()

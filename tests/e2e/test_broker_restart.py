@@ -39,7 +39,7 @@ from services.normaliser import GROUP_ID
 from services.runtime import specs_for
 from services.topics_io import topic_partitions
 from tests.conftest import KAFKA_SH, KafkaBroker, config_with_suppliers
-from tests.e2e._io import collect, committed, end_offsets
+from tests.e2e._io import collect, committed, end_offsets, wait_until
 
 pytestmark = [pytest.mark.kafka]
 
@@ -91,15 +91,6 @@ async def _produce(bootstrap: str, topic: str, serials: range) -> set[str]:
     finally:
         await producer.stop()
     return numbers
-
-
-async def _wait_for(check: object, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await check():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.5)
-    return bool(await check())  # type: ignore[operator]
 
 
 async def _first_output(bootstrap: str) -> int:
@@ -179,7 +170,7 @@ async def test_a_broker_killed_mid_backlog_loses_nothing_and_invents_nothing(
         async def all_committed() -> bool:
             return await committed(bootstrap, GROUP_ID, topic) == inbound_end
 
-        assert await _wait_for(all_committed, 60), "offsets not committed after the restart"
+        assert await wait_until(all_committed, 60), "offsets not committed after the restart"
         assert process.returncode is None, "the normaliser stopped during the outage"
     finally:
         if process.returncode is None:

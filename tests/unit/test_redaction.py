@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas import (
-    Comment,
-    Incident,
-    IncidentStatus,
-    Priority,
-    SupplierRef,
-    SupplierSystem,
-    Visibility,
-)
+from schemas import Comment, Incident, Visibility
 from services.normaliser.transforms import (
     _NINE_DIGITS,
     BSN_PLACEHOLDER,
@@ -24,6 +14,7 @@ from services.normaliser.transforms import (
     redact_bsn,
     redact_entity,
 )
+from tests.router_kit import incident
 
 
 def _valid_bsn(prefix: int) -> str:
@@ -69,20 +60,9 @@ def test_the_digit_count_shortcut_never_changes_the_result(text: str) -> None:
 
 
 def _incident(**changes: object) -> Incident:
-    values: dict[str, object] = {
-        "hub_id": "h",
-        "supplier_ref": SupplierRef(
-            supplier="kpn", system=SupplierSystem.SERVICENOW, record_id="r"
-        ),
-        "title": "Printer 12 kapot",
-        "description": "Sinds 2026-11-24 op verdieping 3.",
-        "status": IncidentStatus.RESOLVED,
-        "priority": Priority.P3,
-        "updated_at": datetime(2026, 1, 1, 12, tzinfo=UTC),
-        "version": 0,
-    }
-    values.update(changes)
-    return Incident.model_validate(values)
+    """The router kit's incident, with free text holding a few digits, and ``changes``."""
+    base = incident(title="Printer 12 kapot", description="Sinds 2026-11-24 op verdieping 3.")
+    return Incident.model_validate({**base.model_dump(), **changes})
 
 
 def test_an_entity_without_nine_digits_is_returned_as_it_is() -> None:

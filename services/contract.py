@@ -1,0 +1,133 @@
+"""The Service contract: what every service implements, and what the composition root gives it.
+
+A leaf module: it imports no service package, and every service package may import it.
+
+Every service, a Kafka consumer (normaliser, router, delivery, sync, sla, feed, changes) or an
+HTTP service (gateway, replies, cockpit), is an object with a ``name`` and three steps that
+the composition root (:mod:`services.bootstrap`) calls in this order:
+
+1. ``bind(runtime)``: declare the subscribers on ``runtime.broker`` (with
+   :func:`batch_subscriber`), keep what it needs of the runtime. No I/O.
+2. ``await start()``: after the hub's topics exist and the one producer runs, before any
+   subscriber consumes: open stores, seed state, start HTTP servers or timers.
+3. ``await stop()``: after the subscribers stopped: close what ``start`` opened.
+
+>>> class Echo:                                   # doctest: +SKIP
+...     name = "echo"
+...     def bind(self, runtime: Runtime) -> None:
+...         @batch_subscriber(runtime, "schakel.incidents.v1", group_id="schakel-echo")
+...         async def handle(records: Batch) -> None:
+...             await runtime.publisher.send_all([...])
+...     async def start(self) -> None: ...
+...     async def stop(self) -> None: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+
+from services.config import SchakelConfig, Settings
+from services.kafka import raw_batch_decoder, raw_batch_parser
+from services.messaging import Publisher
+
+__all__ = [
+    "Batch",
+    "BatchHandler",
+    "Clock",
+    "Runtime",
+    "Service",
+    "batch_subscriber",
+    "utc_now",
+]
+
+#: a consumed batch: aiokafka's records, untouched (no decoding by the framework)
+Batch = Sequence[ConsumerRecord[bytes, bytes]]
+BatchHandler = Callable[[Batch], Awaitable[None]]
+#: the time now, timezone-aware UTC; injectable so tests and replays control time
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the composition root hands every service: one broker, one producer, the process
+    settings, the hub config, the clock, and the suffix that keeps test and benchmark
+    consumer groups apart from production ones."""
+
+    broker: KafkaBroker
+    publisher: Publisher
+    settings: Settings
+    config: SchakelConfig
+    clock: Clock = utc_now
+    group_suffix: str = ""
+    #: adapters a test or tool hands in by name (a store, an HTTP transport, a fake API);
+    #: each service documents the names it reads
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def group(self, base: str) -> str:
+        """The consumer group id for ``base`` in this runtime."""
+        return base + self.group_suffix
+
+
+@runtime_checkable
+class Service(Protocol):
+    """One service of the hub; see the module docstring for the order of the calls."""
+
+    name: str
+
+    def bind(self, runtime: Runtime) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def batch_subscriber(
+    runtime: Runtime,
+    *topics: str,
+    group_id: str,
+    pattern: str | None = None,
+    max_records: int = 500,
+    batch_timeout_ms: int = 20,
+    auto_offset_reset: str = "earliest",
+    **kafka_options: Any,
+) -> Callable[[BatchHandler], BatchHandler]:
+    """Declare a batch subscriber with the hub's settings, for a typed handler.
+
+    The hub's settings: batches of raw records (no framework decoding, hostile headers
+    survive), reading from the earliest offset for a new group, and
+    ``AckPolicy.NACK_ON_ERROR``: the offsets are committed only when the handler returns,
+    so a handler returns only once everything it produced is acknowledged; when it raises,
+    the batch is consumed again. ``group_id`` is the base name; the runtime's suffix is added.
+    Other aiokafka consumer options (``max_poll_interval_ms``, fetch sizes) pass through.
+    """
+
+    def declare(handler: BatchHandler) -> BatchHandler:
+        options: dict[str, Any] = {
+            "group_id": runtime.group(group_id),
+            "batch": True,
+            "max_records": max_records,
+            "batch_timeout_ms": batch_timeout_ms,
+            "auto_offset_reset": auto_offset_reset,
+            "ack_policy": AckPolicy.NACK_ON_ERROR,
+            "parser": raw_batch_parser,
+            "decoder": raw_batch_decoder,
+            **kafka_options,
+        }
+        if pattern:
+            options["pattern"] = pattern
+        runtime.broker.subscriber(*topics, **options)(handler)
+        return handler
+
+    return declare

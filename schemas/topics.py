@@ -6,9 +6,11 @@ Keys: the supplier's ticket reference on inbound topics; the hub id on every nor
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AUDIT",
     "CHANGES",
     "CIS",
     "DEADLETTER",
@@ -33,6 +35,8 @@ DEADLETTER = "schakel.deadletter.v1"
 REPLIES = "schakel.replies.v1"
 SLA = "schakel.sla.v1"
 TRIAGE = "schakel.triage.v1"
+#: outcomes no other topic carries: deliveries, supplier calls, people's actions (schemas.audit)
+AUDIT = "schakel.audit.v1"
 NORMALISED = (INCIDENTS, CHANGES, CIS)
 
 INBOUND_PREFIX = "schakel.inbound."
@@ -72,13 +76,20 @@ def _retention(days: int) -> dict[str, str]:
 
 
 def topic_specs(
-    suppliers: list[str], gemeenten: list[str], *, partitions: int = 6
+    suppliers: list[str],
+    gemeenten: list[str],
+    *,
+    partitions: int = 6,
+    retention_years: Mapping[str, float] | None = None,
 ) -> list[TopicSpec]:
     """Every topic the hub needs for this configuration, with explicit settings.
 
     Normalised topics keep 400 days (Kafka is the system of record and the read model is
     rebuilt from them); the dead letter keeps 30 days and accepts larger records, since it
     holds the original bytes of oversized input; CIs are compacted (latest state per CI).
+    The audit topic keeps seven years (the evidence of what the hub did, see
+    docs/RETENTION.md). ``retention_years`` overrides the retention of named topics
+    (the config's ``feed.retention.topics``); compacted topics keep their policy.
     """
     big = {"max.message.bytes": str(8 * 1024 * 1024)}
     specs = [
@@ -97,8 +108,18 @@ def topic_specs(
         TopicSpec(REPLIES, partitions, _retention(400)),
         TopicSpec(SLA, partitions, _retention(400)),
         TopicSpec(TRIAGE, 3, _retention(400)),
+        TopicSpec(AUDIT, partitions, _retention(7 * 366)),
     ]
     specs += [TopicSpec(inbound_topic(s), partitions, {**_retention(14), **big}) for s in suppliers]
     specs += [TopicSpec(outbound_topic(s), partitions, _retention(30)) for s in suppliers]
     specs += [TopicSpec(gemeente_topic(g), 3, _retention(400)) for g in gemeenten]
+    if retention_years:
+        specs = [_with_retention(spec, retention_years.get(spec.name)) for spec in specs]
     return specs
+
+
+def _with_retention(spec: TopicSpec, years: float | None) -> TopicSpec:
+    if years is None or spec.config.get("cleanup.policy") != "delete":
+        return spec
+    days = max(1, round(years * 365.25))
+    return TopicSpec(spec.name, spec.partitions, {**spec.config, **_retention(days)})

@@ -56,8 +56,8 @@ def register(
     )
     async def deliver_routed(records: Any) -> None:
         result = await deliverer.deliver_batch(records)
-        if result.dead_letters:
-            await publisher.send_all(result.dead_letters)
+        if result.dead_letters or result.audit:
+            await publisher.send_all([*result.dead_letters, *result.audit])
 
 
 def register_wiring(wiring: Wiring) -> None:

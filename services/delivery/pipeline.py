@@ -31,12 +31,15 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
 from schemas import CloudEvent, RoutedTicket
+from schemas.audit import AuditEntry, AuditOutcome
+from services.audit import audit_message
 from services.config.models import (
     EmailChannel,
     Gemeente,
@@ -196,6 +199,8 @@ class BatchResult:
     """Dead letters to publish, and counts for logs and tests."""
 
     dead_letters: list[OutboundMessage] = field(default_factory=list)
+    #: one audit event per delivery outcome (schakel.audit.v1), sent with the dead letters
+    audit: list[OutboundMessage] = field(default_factory=list)
     delivered: int = 0
     already_delivered: int = 0
     superseded: int = 0
@@ -395,6 +400,7 @@ class Deliverer:
                 continue
             if state is not None and delivery.version < state.last_version:
                 await self.store.record_superseded(delivery)
+                result.audit.append(_audit(delivery, "superseded", "skipped", route.target))
                 result.superseded += 1
                 continue
             if state is not None and state.receiver_ref:
@@ -416,10 +422,16 @@ class Deliverer:
                 label = f"{route.team}/{route.channel} ({route.target})"
                 reason = f"{error.reason} (after {error.attempts} attempt(s))"
                 plan.failures.append(_Failure(label, error, reason))
+                result.audit.append(
+                    _audit(delivery, "failed", "failed", route.target, error.attempts, reason)
+                )
                 result.failed += 1
                 continue
             receipt = attempted.receipt
             await self.store.record_delivered(delivery, receipt, attempted.attempts)
+            result.audit.append(
+                _audit(delivery, "delivered", "ok", route.target, attempted.attempts, receipt)
+            )
             done.add(delivery.idempotency_key)
             state = ThreadState(
                 (state.receiver_ref if state is not None else None) or receipt.receiver_ref,
@@ -434,6 +446,44 @@ class Deliverer:
         return reject(
             record, first, f"delivery failed: {reasons}", service=SERVICE, hub_id=plan.hub_id
         )
+
+
+def _audit(
+    delivery: Delivery,
+    result: str,
+    outcome: AuditOutcome,
+    target: str,
+    attempts: int | None = None,
+    about: str | Receipt | None = None,
+) -> OutboundMessage:
+    """The audit event of one delivery outcome (its id: the idempotency key and result)."""
+    receipt = about if isinstance(about, Receipt) else None
+    words = {
+        "delivered": f"afgeleverd aan {delivery.team} via {delivery.channel} ({target})",
+        "failed": f"aflevering aan {delivery.team} via {delivery.channel} mislukt: {about}",
+        "superseded": f"niet afgeleverd aan {delivery.team}: een nieuwere versie ging voor",
+    }
+    entry = AuditEntry(
+        action=f"delivery.{result}",
+        outcome=outcome,
+        actor=SERVICE,
+        hub_id=delivery.hub_id,
+        at=datetime.now(UTC),
+        summary=words[result],
+        gemeente=delivery.gemeente,
+        team=delivery.team,
+        channel=delivery.channel,
+        attempts=attempts,
+        reference=delivery.event_id,
+        detail={
+            "version": delivery.version,
+            "target": target,
+            "receipt": receipt.status if receipt else None,
+            "receiver_ref": receipt.receiver_ref if receipt else None,
+            "receiver_number": receipt.receiver_number if receipt else None,
+        },
+    )
+    return audit_message(entry, delivery.idempotency_key, result)
 
 
 async def _attempt(sink: Channel, delivery: Delivery, *, semaphore: asyncio.Semaphore) -> Receipt:

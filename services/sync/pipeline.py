@@ -40,8 +40,10 @@ from pydantic import ValidationError
 from connectors import ConnectorError, SupplierContext
 from connectors.outbound import ReplyTarget, outbound_for
 from schemas import EntityKind, SupplierRef, SupplierSystem, derived_id
+from schemas.audit import AuditEntry, AuditOutcome
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import outbound_topic
+from services.audit import audit_message
 from services.config import SchakelConfig, SupplierConfig
 from services.logs import get_logger
 from services.messaging import OutboundMessage, Publisher, RawRecord, dead_letter
@@ -90,6 +92,8 @@ class BatchResult:
     dead_lettered: int = 0
     commands: int = 0
     dead_letters: list[OutboundMessage] = field(default_factory=list)
+    #: one audit event per reply outcome at the supplier (schakel.audit.v1)
+    audit: list[OutboundMessage] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -230,8 +234,8 @@ class Syncer:
         async with asyncio.TaskGroup() as group:
             for items in by_hub.values():
                 group.create_task(self._apply_in_order(items, result))
-        if result.dead_letters:
-            await self.publisher.send_all(result.dead_letters)
+        if result.dead_letters or result.audit:
+            await self.publisher.send_all([*result.dead_letters, *result.audit])
         return result
 
     # -- planning: read, de-duplicate, authorise, translate --------------------------------
@@ -329,6 +333,7 @@ class Syncer:
         if api is None or not self._calls(item.supplier):
             await self._save(reply, digest, "published", supplier=item.supplier.id, steps=steps)
             result.published += 1
+            result.audit.append(_audit(item, "published", "ok", steps, 0))
             bound.info("reply published for the supplier to fetch", commands=steps)
             return
         done = item.steps_done
@@ -361,6 +366,7 @@ class Syncer:
                 error=exc.reason,
             )
             self._dead_letter(item.record, exc, result, reply.hub_id, reply.reply_id)
+            result.audit.append(_audit(item, "failed", "failed", done, attempts, exc.reason))
             return
         now = datetime.now(UTC)
         await self._save(
@@ -378,6 +384,7 @@ class Syncer:
         if expected or raised:
             await self.store.expect(reply.hub_id, status=expected, priority=raised)
         result.applied += 1
+        result.audit.append(_audit(item, "applied", "ok", done, attempts))
         bound.info("reply applied at the supplier", steps=steps, attempts=attempts)
 
     async def _save(
@@ -445,3 +452,37 @@ class Syncer:
             error_class=type(error).__name__,
             reason=error.reason[:300],
         )
+
+
+def _audit(
+    item: _Work, result: str, outcome: AuditOutcome, done: int, attempts: int, error: str = ""
+) -> OutboundMessage:
+    """The audit event of one reply's outcome at the supplier (id: reply id and result)."""
+    reply, supplier = item.reply, item.supplier.id
+    calls = [f"{c.method} {c.path}" for c in item.commands]
+    words = {
+        "applied": f"{reply.action.value} van {reply.team} doorgezet naar {supplier}",
+        "failed": f"{reply.action.value} van {reply.team} niet doorgezet naar {supplier}: {error}",
+        "published": f"{reply.action.value} van {reply.team} klaargezet voor {supplier}",
+    }
+    entry = AuditEntry(
+        action=f"sync.{result}",
+        outcome=outcome,
+        actor=SERVICE,
+        hub_id=reply.hub_id,
+        at=datetime.now(UTC),
+        summary=words[result],
+        gemeente=reply.gemeente,
+        team=reply.team,
+        supplier=supplier,
+        attempts=attempts,
+        reference=reply.reply_id,
+        detail={
+            "reply_action": reply.action.value,
+            "steps_done": done,
+            "steps": len(item.commands),
+            "calls": "; ".join(calls),
+            "correlation_id": item.correlation_id,
+        },
+    )
+    return audit_message(entry, reply.reply_id, result)

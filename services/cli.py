@@ -373,6 +373,25 @@ def route_explain(
     _run(go())
 
 
+deploy_app = typer.Typer(no_args_is_help=True, help="Deployment manifests from code and config.")
+app.add_typer(deploy_app, name="deploy")
+
+
+@deploy_app.command("render")
+def deploy_render(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for the Strimzi manifests.")
+    ] = Path("deploy/strimzi"),
+    config: ConfigOpt = None,
+) -> None:
+    """Write the Strimzi manifests (Kafka, node pool, a KafkaTopic per hub topic)."""
+    from services.manifests import write
+
+    _, cfg = _setup(config, "console")
+    for path in write(cfg, out):
+        console.print(f"wrote {path}")
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     app()

@@ -24,7 +24,7 @@
 # Each (data dir, port, controller port) triple is an independent broker, so
 # tests can run their own next to the developer's one.
 #
-# Main classes of the tools in Kafka 4.1 (jar kafka-tools unless noted):
+# Main classes of the tools in Kafka 4.2 (jar kafka-tools unless noted):
 #   console producer   org.apache.kafka.tools.ConsoleProducer
 #   console consumer   org.apache.kafka.tools.consumer.ConsoleConsumer
 #   topics             org.apache.kafka.tools.TopicCommand

@@ -89,8 +89,9 @@ def test_committed_strimzi_manifests_are_what_the_code_renders(
 ) -> None:
     for name, resources in render(example_config).items():
         committed = (REPO / "deploy" / "strimzi" / name).read_text()
-        assert committed == to_yaml(resources), f"deploy/strimzi/{name} drifted: run "
-        "`schakel deploy render`"
+        assert committed == to_yaml(resources), (
+            f"deploy/strimzi/{name} drifted from the code: run `schakel deploy render`"
+        )
 
 
 def test_every_hub_topic_has_a_kafka_topic_with_its_settings(

@@ -140,8 +140,23 @@ async def _wait_stable(group: str, members: int) -> float:
         await admin.close()
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by the processes ``pids`` (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 async def _wait_committed(
-    group: str, topics: set[str], total: int, label: str, members: int | None = None
+    group: str,
+    topics: set[str],
+    total: int,
+    label: str,
+    members: int | None = None,
+    pids: list[int] | None = None,
 ) -> dict[str, float]:
     """Wait until ``group`` has committed ``total`` offsets on ``topics`` (one admin client,
     polled every 50 ms); the rate is measured between 5 % and 95 % of ``total``.
@@ -149,6 +164,8 @@ async def _wait_committed(
     With ``members``, the low mark is moreover taken no earlier than the moment the group was
     seen Stable with that many assigned members, so joins and the rebalances they cause are not
     timed; the offsets committed by then are reported as ``committed_before_stable``.
+    With ``pids`` (the processes doing the work), their CPU time over the same window is
+    reported as ``cpu_us_per_event`` (process CPU seconds / events committed, in microseconds).
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
@@ -157,6 +174,7 @@ async def _wait_committed(
     stable_at: float | None = None if settle else started
     before_stable: int | None = None
     low = high = None
+    cpu_low = cpu_high = 0.0
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(label, total=total)
@@ -174,13 +192,17 @@ async def _wait_committed(
                     before_stable = done  # the first count asked for once the group was stable
                 if low is None and before_stable is not None and done >= total * 0.05:
                     low = (now, done)
+                    cpu_low = _cpu_seconds(pids) if pids else 0.0
                 if high is None and done >= total * 0.95:
                     high = (now, done)
+                    cpu_high = _cpu_seconds(pids) if pids else 0.0
                 if done >= total and low and high and high[0] > low[0]:
                     rate = (high[1] - low[1]) / (high[0] - low[0])
                     marks = {"events": total, "seconds": now - started, "events_per_s": rate}
                     if settle:
                         marks["committed_before_stable"] = before_stable or 0
+                    if pids:
+                        marks["cpu_us_per_event"] = (cpu_high - cpu_low) / (high[1] - low[1]) * 1e6
                     return marks
                 if done >= total:  # all in, yet no window after the group settled
                     raise RuntimeError(
@@ -291,9 +313,9 @@ def _config_document(config: SchakelConfig) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def _processes(
     argv: list[str], env: dict[str, str], name: str, *, numbered: bool = False
-) -> AsyncIterator[None]:
+) -> AsyncIterator[list[int]]:
     """``HUBS`` copies of ``argv`` for the duration of the block (``numbered``: each gets its
-    number, then ``HUBS``, as two more arguments); output in bench/out/."""
+    number, then ``HUBS``, as two more arguments); output in bench/out/. Yields their pids."""
     OUT.mkdir(exist_ok=True)
     log = (OUT / f"{name}.log").open("wb")
     root = Path(__file__).parent.parent
@@ -309,7 +331,7 @@ async def _processes(
         for n in range(HUBS)
     ]
     try:
-        yield
+        yield [p.pid for p in processes]
     finally:
         failed = [p.returncode for p in processes if p.returncode is not None]
         for process in processes:
@@ -327,7 +349,7 @@ async def _processes(
 
 def _hub_process(
     config: SchakelConfig, suffix: str
-) -> contextlib.AbstractAsyncContextManager[None]:
+) -> contextlib.AbstractAsyncContextManager[list[int]]:
     """``schakel serve normaliser`` as its own process(es), as it runs in production:
     ``HUBS`` members of one consumer group."""
     OUT.mkdir(exist_ok=True)
@@ -402,13 +424,14 @@ async def normaliser_throughput(
     events = list(mixed_traffic(count, seed=11, suppliers=suppliers, generators=TABLE))
     await _preload(lambda t: inbound_topic(renamed[t.removeprefix("schakel.inbound.")]), events)
     suffix = f"-bench-{uuid.uuid4().hex[:6]}"
-    async with _hub_process(config, suffix):
+    async with _hub_process(config, suffix) as pids:
         marks = await _wait_committed(
             GROUP_ID + suffix,
             {inbound_topic(v) for v in renamed.values()},
             count,
             "normaliser",
             members=HUBS,
+            pids=pids,
         )
     await _drop_topics([inbound_topic(v) for v in renamed.values()])
     return marks
@@ -521,6 +544,10 @@ def main() -> None:
     a, b, c = results["passthrough"], results["normaliser"], results["latency"]
     table.add_row("(a) passthrough events/s", f"{a['events_per_s']:,.0f}")  # type: ignore[index]
     table.add_row("(b) normaliser events/s", f"{b['events_per_s']:,.0f}")  # type: ignore[index]
+    table.add_row(
+        "(b) normaliser CPU us/event",
+        f"{b['cpu_us_per_event']:.1f}",  # type: ignore[index]
+    )
     table.add_row("(b)/(a)", f"{b['events_per_s'] / a['events_per_s']:.2f}")  # type: ignore[index]
     table.add_row(f"(c) p50 at {args.rate:,.0f}/s", f"{c['p50_ms']:.1f} ms")  # type: ignore[index]
     table.add_row(f"(c) p99 at {args.rate:,.0f}/s", f"{c['p99_ms']:.1f} ms")  # type: ignore[index]

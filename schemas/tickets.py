@@ -108,7 +108,15 @@ class Incident(BaseModel):
         default=None, description="The status as the supplier wrote it."
     )
     hold_reason: HoldReason | None = None
-    priority: Priority
+    priority: Priority | None = Field(
+        description="P1-P5. Null means unknown: the supplier gave no priority (nor impact and "
+        "urgency) and its configuration sets no default_priority.",
+    )
+    priority_given: bool = Field(
+        default=True,
+        description="False when the supplier did not give a priority (nor impact and urgency): "
+        "priority is then the supplier's configured default_priority, or null (unknown).",
+    )
     impact: Impact | None = None
     urgency: Urgency | None = None
     category: str | None = None

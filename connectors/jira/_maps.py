@@ -7,8 +7,9 @@ entry through ``value_maps`` in the hub configuration, under the map's name:
 ==================  ==========================================  ================================
 map name            key                                         value
 ==================  ==========================================  ================================
-``issue_type``      issue type name                             incident | change | normal |
-                                                                standard | emergency
+``issue_type``      issue type name ("[System] " prefix         incident | change | normal |
+                    ignored)                                    standard | emergency
+``request_type``    JSM request type name (before issue type)   same as ``issue_type``
 ``status_category`` statusCategory key, name or id              an incident status
 ``status``          status name (incidents)                     an incident status
 ``hold_reason``     status name (incidents on hold)             a hold reason
@@ -48,6 +49,7 @@ __all__ = [
     "ISSUE_TYPE",
     "PRIORITY",
     "REOPENED_STATUS",
+    "REQUEST_TYPE",
     "RESOLUTION",
     "STATUS",
     "STATUS_CATEGORY",
@@ -99,11 +101,18 @@ def truthy(word: str) -> bool:
     raise ValueError("expected true or false")
 
 
-#: Issue type name -> incident or change (with its change type). Anything else is unsupported.
+#: Issue type name -> incident or change (with its change type). Anything else is dead-lettered
+#: with the config key to set. A bug or defect is something broken: an incident (what a Jira
+#: admin expects); tasks, stories, epics and service requests are not mapped by default.
 ISSUE_TYPE: dict[str, IssueKind] = {
     "incident": _INCIDENT,
+    "bug": _INCIDENT,
+    "defect": _INCIDENT,
+    "fout": _INCIDENT,
+    "bevinding": _INCIDENT,
     "storing": _INCIDENT,
     "verstoring": _INCIDENT,
+    "major incident": _INCIDENT,
     "change": _NORMAL,
     "wijziging": _NORMAL,
     "normal change": _NORMAL,
@@ -115,6 +124,17 @@ ISSUE_TYPE: dict[str, IssueKind] = {
     "emergency change": _EMERGENCY,
     "spoedwijziging": _EMERGENCY,
     "noodwijziging": _EMERGENCY,
+}
+
+#: JSM request type name -> incident or change; looked up before the issue type. Defaults: the
+#: request types of Jira Service Management's IT service management template.
+REQUEST_TYPE: dict[str, IssueKind] = {
+    "report a system problem": _INCIDENT,
+    "report an incident": _INCIDENT,
+    "report broken hardware": _INCIDENT,
+    "storing melden": _INCIDENT,
+    "request a change": _NORMAL,
+    "wijziging aanvragen": _NORMAL,
 }
 
 #: statusCategory key (also its English name and id) -> incident status, before the name.

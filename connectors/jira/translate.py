@@ -24,6 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from connectors._base import InboundRecord, SupplierContext, Translation
+from connectors._model import PriorityChoice, choose_priority, default_priority
 from connectors._time import parse_datetime, parse_epoch_ms
 from connectors._valuemap import ValueMap
 from connectors.errors import (
@@ -100,6 +101,7 @@ class JiraTranslator:
         self.ctx = ctx
         maps = ctx.value_maps
         self.issue_type = ValueMap.of("issue_type", _maps.ISSUE_TYPE, _maps.issue_kind, maps)
+        self.request_kind = ValueMap.of("request_type", _maps.REQUEST_TYPE, _maps.issue_kind, maps)
         self.category = ValueMap.of("status_category", _maps.STATUS_CATEGORY, IncidentStatus, maps)
         self.status = ValueMap.of("status", _maps.STATUS, IncidentStatus, maps)
         self.hold = ValueMap.of("hold_reason", _maps.HOLD_REASON, HoldReason, maps)
@@ -125,8 +127,7 @@ class JiraTranslator:
         self.planned_end_field = options.get("planned_end_field", "")
         self.implementation_plan_field = options.get("implementation_plan_field", "")
         self.backout_plan_field = options.get("backout_plan_field", "")
-        default_priority = options.get("default_priority", "")
-        self.default_priority = Priority.parse(default_priority) if default_priority else None
+        self.default_priority = default_priority(options)
         self.accounts = frozenset(account.casefold() for account in ctx.schakel_accounts)
         self.marker = ctx.schakel_marker
 
@@ -180,11 +181,7 @@ class JiraTranslator:
         type_name = label(fields.get("issuetype"))
         if not type_name:
             raise MissingField("issuetype", "Jira issue")
-        issue_kind = self.issue_type.get(type_name)
-        if issue_kind is None:
-            raise UnsupportedPayload(
-                f"Jira issue type '{type_name[:80]}' is neither an incident nor a change"
-            )
+        issue_kind = self._kind_of(type_name, fields)
         stamp = document.get("timestamp") if webhook else None
         happened = parse_epoch_ms(stamp, field="timestamp") if stamp is not None else None
         updated_at = _dt(fields.get("updated"), "updated") or happened
@@ -259,6 +256,7 @@ class JiraTranslator:
             else None
         )
         reopened = self._reopened(status, status_name, document.get("changelog"))
+        chosen = self._incident_priority(fields)
         resolution_name = label(fields.get("resolution"))
         resolution_date = _dt(fields.get("resolutiondate"), "resolutiondate")
         resolution = None
@@ -283,7 +281,8 @@ class JiraTranslator:
             status=status,
             supplier_status=supplier_status,
             hold_reason=hold,
-            priority=self._incident_priority(fields),
+            priority=chosen.priority,
+            priority_given=chosen.given,
             category=self._request_type(fields) or None,
             ci=self._ci(fields),
             assignment_group=self._group(fields),
@@ -343,6 +342,27 @@ class JiraTranslator:
             origin=c.origin,
         )
 
+    def _kind_of(self, type_name: str, fields: JsonObject) -> _maps.IssueKind:
+        """Incident or change: the request type's mapping, else the issue type's (a
+        ``[System] `` prefix of JSM's own types ignored); unmapped names the config key."""
+        request_type = self._request_type(fields)
+        found = self.request_kind.get(request_type) if request_type else None
+        if found is None:
+            found = self.issue_type.get(type_name)
+        if found is None and type_name.startswith("[System] "):
+            found = self.issue_type.get(type_name.removeprefix("[System] "))
+        if found is not None:
+            return found
+        supplier = self.ctx.supplier
+        where = f"suppliers[{supplier}].value_maps.issue_type.{type_name[:80]!r}"
+        if request_type:
+            where += f" (or value_maps.request_type.{request_type[:80]!r})"
+        raise UnsupportedPayload(
+            f"Jira issue type {type_name[:80]!r} of supplier '{supplier}' is not mapped to an "
+            f"incident or a change: set {where} to incident, change, standard or emergency "
+            "in the hub configuration, then replay this dead letter"
+        )
+
     # -- status ------------------------------------------------------------------------------
 
     def _status_of(self, fields: JsonObject) -> tuple[str, str]:
@@ -399,13 +419,10 @@ class JiraTranslator:
 
     # -- fields ------------------------------------------------------------------------------
 
-    def _incident_priority(self, fields: JsonObject) -> Priority:
+    def _incident_priority(self, fields: JsonObject) -> PriorityChoice:
         name = label(fields.get("priority"))
-        if name:
-            return self.priority(name, field="priority")
-        if self.default_priority is not None:
-            return self.default_priority
-        raise MissingField("priority", "incident")
+        given = self.priority(name, field="priority") if name else None
+        return choose_priority(given, None, None, self.default_priority)
 
     def _request_type(self, fields: JsonObject) -> str:
         if not self.request_type_field:

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors._base import SupplierContext
+from connectors._model import default_priority
 from connectors._valuemap import ValueMap
 from connectors.mapped._dates import check_format, date_reader
 from connectors.mapped._entity import EntityReader, Group, Matcher
@@ -412,6 +413,7 @@ class _Compiler:
             ref_extras=tuple(extras),
             specials={name: readers[name] for name in special if name in readers},
             comments=comments,
+            default_priority=default_priority(self.ctx.options),
         )
 
     def _check_required(self, kind: EntityKind, spec: EntitySpec, loc: Loc) -> None:

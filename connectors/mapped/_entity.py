@@ -2,8 +2,9 @@
 
 Rules the common model implies, so a mapping need not state them:
 
-- Incident priority: the mapped priority, else impact x urgency (ITIL matrix); neither is a
-  MissingField.
+- Incident priority: the mapped priority, else impact x urgency (ITIL matrix), else the
+  supplier's ``default_priority`` option or unknown, with ``priority_given`` false
+  (:mod:`connectors._model`).
 - Incident hold reason: only while the status is on_hold; ``other`` when none is mapped or
   the payload gives none.
 - Incident ``reopened``: only while the status is open (new, in progress, on hold), so a
@@ -27,6 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors._base import Entity, Translation
+from connectors._model import choose_priority, hold_reason_while_on_hold
 from connectors.errors import InvalidValue, MissingField, UnsupportedPayload
 from connectors.mapped._paths import Getter
 from connectors.mapped._readers import CommentsReader, FieldReader, key_text
@@ -35,14 +37,13 @@ from schemas import (
     ConfigurationItem,
     EntityKind,
     EventAction,
-    HoldReason,
     Incident,
     IncidentStatus,
+    Priority,
     SupplierSystem,
     Visibility,
     derived_id,
     hub_id,
-    priority_from,
 )
 
 __all__ = ["EntityReader", "Group", "Matcher"]
@@ -71,6 +72,7 @@ class EntityReader:
         "actor",
         "comments",
         "created_when",
+        "default_priority",
         "deleted_when",
         "event_key",
         "groups",
@@ -81,7 +83,6 @@ class EntityReader:
         "number",
         "plain",
         "priority",
-        "priority_missing",
         "record_id",
         "ref_extras",
         "reopened",
@@ -109,8 +110,10 @@ class EntityReader:
         ref_extras: tuple[tuple[str, FieldReader], ...],
         specials: dict[str, FieldReader],
         comments: CommentsReader | None,
+        default_priority: Priority | None = None,
     ) -> None:
         self.kind = kind
+        self.default_priority = default_priority
         self.model = _MODELS[kind]
         self.supplier = supplier
         self.accounts = accounts
@@ -130,11 +133,6 @@ class EntityReader:
         self.reopened = specials.get("reopened")
         self.actor = specials.get("origin.actor")
         self.comments = comments
-        sources = {name: reader.missing for name, reader in plain}
-        self.priority_missing = (
-            f"{self.priority.missing if self.priority is not None else 'priority'} "
-            f"(or {sources.get('impact', 'impact')} and {sources.get('urgency', 'urgency')})"
-        )
 
     def translate(self, doc: dict[str, Any]) -> Translation:
         kind = self.kind
@@ -215,14 +213,13 @@ class EntityReader:
         status = data.get("status")
         if status is IncidentStatus.ON_HOLD:
             reason = self.hold_reason.read(doc) if self.hold_reason is not None else None
-            data["hold_reason"] = reason or HoldReason.OTHER
+            data["hold_reason"] = hold_reason_while_on_hold(status, reason)
         priority = self.priority.read(doc) if self.priority is not None else None
-        if priority is None:
-            impact, urgency = data.get("impact"), data.get("urgency")
-            if impact is None or urgency is None:
-                raise MissingField(self.priority_missing, "incident")
-            priority = priority_from(impact, urgency)
-        data["priority"] = priority
+        chosen = choose_priority(
+            priority, data.get("impact"), data.get("urgency"), self.default_priority
+        )
+        data["priority"] = chosen.priority
+        data["priority_given"] = chosen.given
         if self.reopened is not None:
             data["reopened"] = bool(self.reopened.read(doc)) and status in _OPEN
 

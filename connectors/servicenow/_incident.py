@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors._base import SupplierContext, Translation
+from connectors._model import choose_priority, default_priority
 from connectors.errors import MissingField, UnsupportedPayload
 from connectors.servicenow import _maps
 from connectors.servicenow._common import (
@@ -46,7 +47,6 @@ from schemas import (
     ResolutionCode,
     SupplierSystem,
     Urgency,
-    priority_from,
 )
 
 __all__ = ["IncidentReader"]
@@ -91,6 +91,7 @@ class IncidentReader:
         self.impact = Lookup.of("impact", _maps.IMPACT, Impact, maps)
         self.urgency = Lookup.of("urgency", _maps.URGENCY, Urgency, maps)
         self.priority = Lookup.of("priority", _maps.PRIORITY, Priority.parse, maps)
+        self.default_priority = default_priority(ctx.options)
         self.resolution = Lookup.of("resolution", _maps.RESOLUTION, ResolutionCode, maps)
 
     def translate(self, rec: Record, operation: EventAction | None) -> Translation:
@@ -126,11 +127,9 @@ class IncidentReader:
         status = self.state(state_code, field="state")
         impact = self.impact.get(impact_code)
         urgency = self.urgency.get(urgency_code)
-        priority = self.priority.get(priority_code)
-        if priority is None:
-            if impact is None or urgency is None:
-                raise MissingField("priority (or impact and urgency)", "incident")
-            priority = priority_from(impact, urgency)
+        chosen = choose_priority(
+            self.priority.get(priority_code), impact, urgency, self.default_priority
+        )
         (
             title,
             description,
@@ -163,7 +162,8 @@ class IncidentReader:
             "status": status,
             "supplier_status": display(rec, state_field) or state_code,
             "hold_reason": self._hold_reason(rec) if status is IncidentStatus.ON_HOLD else None,
-            "priority": priority,
+            "priority": chosen.priority,
+            "priority_given": chosen.given,
             "impact": impact,
             "urgency": urgency,
             "category": category or None,

@@ -73,8 +73,12 @@ def records_of(document: object) -> list[Record]:
 
 
 def pair_parts(value: dict[str, Any], field: str) -> tuple[object, object]:
-    """``(value, display_value)`` of a pair or reference; InvalidValue for any other object."""
-    if not _PAIR_KEYS.issuperset(value):
+    """``(value, display_value)`` of a pair or reference; InvalidValue for any other object.
+
+    A pair may carry more keys than ``value``, ``display_value`` and ``link`` (the Change
+    Management API adds ``display_value_internal``); those are ignored. An object with neither
+    ``value`` nor ``display_value`` is not a pair."""
+    if not _PAIR_KEYS.issuperset(value) and "value" not in value and "display_value" not in value:
         raise InvalidValue(field, value, "a value, a {display_value, value} pair or a reference")
     stored = value.get("value")
     shown = value.get("display_value")

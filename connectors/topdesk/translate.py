@@ -15,7 +15,10 @@ Mapping decisions (defaults in :mod:`connectors.topdesk._maps`, all overridable 
 * Reopened: an open incident whose processingStatus says so (``reopened`` table), or that
   still carries a completion/closure date while its flags say it is not completed/closed.
 * Priority: the priority name through ``priority`` (names starting ``P<n>`` or ``<n> -`` are
-  read too), else the impact x urgency matrix, else ``options["default_priority"]``.
+  read too), else the impact x urgency matrix; a ticket with neither is taken (self-service
+  and automation entries often have none): priority ``options["default_priority"]`` or
+  unknown (null), and ``priority_given`` false. Only ``id`` and ``modificationDate`` (identity
+  and version order) are required.
 * Change: changeType simple -> standard, extensive -> normal (``change_type``). Status
   (response fields unconfirmed, read tolerantly): canceled/cancelled/rejected -> cancelled,
   closed -> closed, else the first of status/processingStatus/phase/currentPhase whose name
@@ -44,6 +47,13 @@ import orjson
 from pydantic import ValidationError
 
 from connectors._base import InboundRecord, SupplierContext, Translation
+from connectors._model import (
+    PriorityChoice,
+    choose_priority,
+    default_priority,
+    hold_reason_while_on_hold,
+    reopened_while_open,
+)
 from connectors._valuemap import ValueMap
 from connectors.errors import (
     ConnectorError,
@@ -90,7 +100,6 @@ from schemas import (
     Visibility,
     derived_id,
     hub_id,
-    priority_from,
 )
 
 __all__ = ["TopdeskTranslator"]
@@ -149,8 +158,7 @@ class TopdeskTranslator:
         self.change_status = ValueMap.of("change_status", _maps.CHANGE_STATUS, ChangeStatus, maps)
         self.change_risk = ValueMap.of("change_risk", _maps.CHANGE_RISK, ChangeRisk, maps)
         self.ci_status = ValueMap.of("ci_status", _maps.CI_STATUS, CiStatus, maps)
-        default_priority = ctx.options.get("default_priority", "")
-        self.default_priority = Priority.parse(default_priority) if default_priority else None
+        self.default_priority = default_priority(ctx.options)
         self.accounts = frozenset(a.casefold() for a in ctx.schakel_accounts)
         self.marker = ctx.schakel_marker
         self.ci_fields = {key: ctx.options.get(key) or name for key, name in _CI_FIELDS.items()}
@@ -199,7 +207,7 @@ class TopdeskTranslator:
         status = self._incident_status(doc, processing, closure, bool(person))
         impact = self.impact.get(name_of(doc.get("impact")))
         urgency = self.urgency.get(name_of(doc.get("urgency")))
-        priority = self._incident_priority(name_of(doc.get("priority")), impact, urgency)
+        chosen = self._incident_priority(name_of(doc.get("priority")), impact, urgency)
         if not group and operator is not None and not person:
             group = name_of(operator)
         comments = self._comments(doc, hid, updated_at)
@@ -220,8 +228,9 @@ class TopdeskTranslator:
             description=_long(text(doc.get("request"))),
             status=status,
             supplier_status=processing or text(doc.get("status")).strip() or None,
-            hold_reason=self._hold_reason(processing) if status is IncidentStatus.ON_HOLD else None,
-            priority=priority,
+            hold_reason=hold_reason_while_on_hold(status, self.hold.get(processing)),
+            priority=chosen.priority,
+            priority_given=chosen.given,
             impact=impact,
             urgency=urgency,
             category=name_of(doc.get("category")) or None,
@@ -230,7 +239,7 @@ class TopdeskTranslator:
             assignment_group=group or None,
             assignee=person or None,
             resolution=self._resolution(status, closure),
-            reopened=status.is_open and self._reopened(doc, processing),
+            reopened=reopened_while_open(status, self._reopened(doc, processing)),
             comments=comments,
             opened_at=when(doc.get("callDate"), "callDate") or created_at,
             updated_at=updated_at,
@@ -272,19 +281,16 @@ class TopdeskTranslator:
 
     def _incident_priority(
         self, name: str, impact: Impact | None, urgency: Urgency | None
-    ) -> Priority:
+    ) -> PriorityChoice:
         found = self._priority_of(name)
-        if found is not None:
-            return found
-        if impact is not None and urgency is not None:
-            return priority_from(impact, urgency)
-        if self.default_priority is not None:
-            return self.default_priority
-        if name:
+        if found is None and name:
             raise InvalidValue(
-                "priority", name, "a priority name known to value map 'priority' (or P1-P5)"
+                "priority",
+                name,
+                f"a priority name known to value map 'priority' (or P1-P5); set "
+                f"suppliers[{self.ctx.supplier}].value_maps.priority",
             )
-        raise MissingField("priority (or impact and urgency)", "incident")
+        return choose_priority(found, impact, urgency, self.default_priority)
 
     def _priority_of(self, name: str) -> Priority | None:
         if not name:
@@ -296,9 +302,6 @@ class TopdeskTranslator:
         if match is None:
             return None
         return Priority(f"P{match[1] or match[2]}")
-
-    def _hold_reason(self, processing: str) -> HoldReason:
-        return self.hold.get(processing, HoldReason.OTHER) or HoldReason.OTHER
 
     def _reopened(self, doc: Json, processing: str) -> bool:
         if self.reopened.get(processing):

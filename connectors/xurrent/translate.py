@@ -3,7 +3,9 @@
 What the translator reads
 -------------------------
 The webhook body ``{webhook_id, account_id, account, name, event, object_id, person_id,
-person_name, instance_name, payload}``, plain or JWT-signed (see :mod:`._native`). Xurrent's
+person_name, instance_name, payload}``, plain or JWT-signed (see :mod:`._native`), or a
+request record as the REST API returns it (``GET /requests/:id``: no envelope, read as a
+``request.update`` of that record). Xurrent's
 own webhook payload is *thin* (status, previous_status, team, member, source, note_id); the
 translator needs the record itself in ``payload``: the request or CI as the REST API returns it
 (``subject``, ``category``, ``impact``, ``urgent``, ``status``, ``completion_reason``, ``team``,
@@ -47,7 +49,8 @@ Mapping decisions
   pending scheduled, in_progress/workflow_pending implement: the workflow *is* the change,
   declined cancelled, completed closed, or cancelled by ``completion_status``); on hold in
   the waiting/pending statuses except workflow_pending (value map ``change_on_hold``).
-- Notes: the event's ``note`` (or an enriched ``notes`` list) become comments; ``internal``
+- Notes: the event's ``note`` (or an enriched ``notes`` list; a note may be a plain text)
+  become comments; ``internal``
   true is INTERNAL, false PUBLIC, absent INTERNAL (never leak a note we cannot classify);
   notes without text are skipped.
 - Description: Xurrent's request note is write-only in the API, so ``description`` is read
@@ -165,6 +168,8 @@ class XurrentTranslator:
 
     def translate(self, record: InboundRecord) -> Sequence[Translation]:
         body = read_body(record.value, record.headers)
+        if "event" not in body and _is_request_record(body):
+            body = _as_update(body)
         event = body.get("event")
         if not isinstance(event, str) or not event.strip():
             raise MalformedPayload("not a Xurrent webhook: no 'event'")
@@ -348,8 +353,10 @@ class XurrentTranslator:
         echo = False
         note = payload.get("note")
         if note is not None:
+            if isinstance(note, str):
+                note = {"text": note}  # a plain-text note: no id, author or visibility
             if not isinstance(note, dict):
-                raise InvalidValue("note", note, "a note {id, text, internal, person}")
+                raise InvalidValue("note", note, "a note {id, text, internal, person} or a text")
             comment = self._comment(note, hid, updated_at, "note")
             if comment is not None:
                 out.append(comment)
@@ -360,6 +367,8 @@ class XurrentTranslator:
                 raise InvalidValue("notes", notes, "a list of notes")
             seen = {c.comment_id for c in out}
             for index, item in enumerate(notes):
+                if isinstance(item, str):
+                    item = {"text": item}
                 if not isinstance(item, dict):
                     raise InvalidValue(f"notes[{index}]", item, "a note {id, text, internal}")
                 comment = self._comment(item, hid, updated_at, f"notes[{index}]")
@@ -590,3 +599,22 @@ def _invalid(exc: ValidationError) -> InvalidValue:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first.get("loc", ())) or "record"
     return InvalidValue(field, first.get("input"), first.get("msg", "a valid value"))
+
+
+_RECORD_KEYS = ("subject", "category", "status")
+
+
+def _is_request_record(body: Body) -> bool:
+    """A request as the REST API returns it (``GET /requests/:id``): no webhook envelope, an
+    ``id``, ``updated_at`` and the request's own fields."""
+    return (
+        "id" in body
+        and "updated_at" in body
+        and "payload" not in body
+        and any(key in body for key in _RECORD_KEYS)
+    )
+
+
+def _as_update(record: Body) -> Body:
+    """A REST request record read as the ``request.update`` webhook that would carry it."""
+    return {"event": "request.update", "object_id": record.get("id"), "payload": record}

@@ -7,7 +7,8 @@ A fixture is ``tests/contract/fixtures/<system>/<entity>/<case>.json``::
       "headers": {"name": "value"},          # optional, inbound Kafka headers
       "payload": {...} | "payload_text": "...",   # the native payload (object, or raw text)
       "expected": [{"kind": "incident", "action": "updated", "entity": {...}}]
-      # or "expected_error": "MissingField"  (a ConnectorError class name)
+      # or "expected_error": "MissingField"  (a ConnectorError class name),
+      #    optionally with "expected_reason": the exact reason on the dead letter
     }
 
 ``entity`` is the common-model object as ``model_dump(mode="json")`` gives it: every field,

@@ -26,6 +26,8 @@ def test_fixture_translates_as_expected(path: Path) -> None:
         with pytest.raises(ConnectorError) as caught:
             translator.translate(record)
         assert type(caught.value).__name__ == spec["expected_error"]
+        if "expected_reason" in spec:  # the sentence the regie reads on the dead letter
+            assert caught.value.reason == spec["expected_reason"]
         return
     assert render(list(translator.translate(record))) == spec["expected"]
 

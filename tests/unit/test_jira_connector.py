@@ -233,10 +233,14 @@ def test_custom_fields_from_options() -> None:
 
 def test_default_priority_option() -> None:
     payload = event(issue=issue(priority=None))
-    with pytest.raises(ConnectorError):
-        one(payload)
+    unknown = one(payload).entity
+    assert unknown.priority is None
+    assert unknown.priority_given is False
     translator = JiraTranslator(ctx(options={"default_priority": "P3"}))
-    assert one(payload, translator).entity.priority is Priority.P3
+    defaulted = one(payload, translator).entity
+    assert defaulted.priority is Priority.P3
+    assert defaulted.priority_given is False
+    assert one(event(issue=issue())).entity.priority_given is True
 
 
 # -- comments and echoes ---------------------------------------------------------------------

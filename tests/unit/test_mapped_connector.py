@@ -22,7 +22,6 @@ from connectors import (
     InboundRecord,
     InvalidValue,
     MalformedPayload,
-    MissingField,
     SupplierContext,
     UnsupportedPayload,
     translator_for,
@@ -396,8 +395,8 @@ def test_priority_matrix_when_prioriteit_is_absent() -> None:
     doc = _incident(impact="Hoog", urgentie="Hoog")
     del doc["prioriteit"]
     assert _one(doc).entity.priority is Priority.P1
-    with pytest.raises(MissingField, match="prioriteit \\(or impact and urgentie\\)"):
-        _one({**doc, "impact": None})
+    unknown = _one({**doc, "impact": None}).entity
+    assert (unknown.priority, unknown.priority_given) == (None, False)
 
 
 def test_no_contact_data_is_carried() -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors import ConnectorError, InboundRecord, SupplierContext, translator_for
-from connectors.errors import InvalidValue, MissingField
+from connectors.errors import InvalidValue
 from connectors.topdesk import TopdeskTranslator
 from schemas import (
     Change,
@@ -117,10 +117,11 @@ def test_example_config_value_maps_are_accepted() -> None:
 
 def test_default_priority_option_fills_a_missing_priority() -> None:
     doc = _incident(priority=None)
-    with pytest.raises(MissingField):
-        _one(doc)
+    unknown = _one(doc).entity
+    assert (unknown.priority, unknown.priority_given) == (None, False)
     ctx = _ctx(options={"default_priority": "P3"})
-    assert _one(doc, ctx).entity.priority is Priority.P3
+    defaulted = _one(doc, ctx).entity
+    assert (defaulted.priority, defaulted.priority_given) == (Priority.P3, False)
 
 
 def test_priority_prefix_does_not_read_durations() -> None:

@@ -26,6 +26,15 @@ from schemas.replies import (
     reply_type,
 )
 from schemas.routing import RecipientRef, RoutedTicket, RoutingDecision
+from schemas.sla import (
+    SLA_DATASCHEMA,
+    SLA_TYPES,
+    SlaClock,
+    SlaEvent,
+    SlaEventKind,
+    SlaState,
+    sla_type,
+)
 from schemas.tickets import Change, CiRef, Comment, Incident, Origin, Resolution, SupplierRef
 from schemas.vocab import (
     ChangeRisk,
@@ -48,6 +57,8 @@ __all__ = [
     "COMMAND_DATASCHEMA",
     "REPLY_DATASCHEMA",
     "REPLY_TYPES",
+    "SLA_DATASCHEMA",
+    "SLA_TYPES",
     "Change",
     "ChangeRisk",
     "ChangeStatus",
@@ -78,6 +89,10 @@ __all__ = [
     "RoutedTicket",
     "RoutingDecision",
     "SchemaError",
+    "SlaClock",
+    "SlaEvent",
+    "SlaEventKind",
+    "SlaState",
     "SupplierRef",
     "SupplierSystem",
     "Urgency",
@@ -88,5 +103,6 @@ __all__ = [
     "hub_id",
     "priority_from",
     "reply_type",
+    "sla_type",
     "source_urn",
 ]

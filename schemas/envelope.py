@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from schemas._types import UtcDatetime
 from schemas.cis import ConfigurationItem
 from schemas.routing import RoutedTicket
+from schemas.sla import SlaEvent
 from schemas.tickets import Change, Incident
 from schemas.vocab import EntityKind
 
@@ -70,7 +71,7 @@ DATASCHEMA: dict[EntityKind, str] = {
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
-D = TypeVar("D", Incident, Change, ConfigurationItem, RoutedTicket)
+D = TypeVar("D", Incident, Change, ConfigurationItem, RoutedTicket, SlaEvent)
 
 SourceUrn = Annotated[
     str, StringConstraints(pattern=r"^urn:nld:(oin|kvk):[0-9A-Za-z]+:systeem:[a-z0-9-]+$")
@@ -157,7 +158,7 @@ def encode_event(
     dataschema: str,
     sequence: int,
     supplierid: str,
-    data: Incident | Change | ConfigurationItem | RoutedTicket,
+    data: Incident | Change | ConfigurationItem | RoutedTicket | SlaEvent,
 ) -> bytes:
     """The JSON of ``CloudEvent(...)`` without building the envelope model (hot path).
 

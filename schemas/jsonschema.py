@@ -33,11 +33,13 @@ MODELS: dict[str, type[BaseModel]] = {
 
 def _extra_models() -> dict[str, type[BaseModel]]:
     """Models that later packages add to the contract (kept out of the import cycle)."""
-    from schemas import audit, replies, routing
+    from schemas import audit, replies, routing, sla
 
     return {
         "auditentry.v1.json": audit.AuditEntry,
         "cloudevent-audit.v1.json": audit.AuditEvent,
+        "slaevent.v1.json": sla.SlaEvent,
+        "cloudevent-slaevent.v1.json": CloudEvent[sla.SlaEvent],
         "reply.v1.json": replies.Reply,
         "cloudevent-reply.v1.json": replies.ReplyEvent,
         "outboundcommand.v1.json": replies.OutboundCommand,

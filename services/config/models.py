@@ -11,6 +11,7 @@ suppliers, gemeenten and teams) report the exact location of the fault, so that
 
 import re
 from collections.abc import Iterator
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,11 @@ __all__ = [
     "RoutingRule",
     "RuleMatch",
     "SchakelConfig",
+    "ServiceWindow",
+    "SlaCalendar",
+    "SlaCalendarVersion",
+    "SlaConfig",
+    "SlaRules",
     "SlaTarget",
     "SupplierConfig",
     "SupplierContract",
@@ -169,24 +175,99 @@ class SlaTarget(_Model):
         return self
 
 
+HoldReasonName = Literal[
+    "awaiting_caller", "awaiting_supplier", "awaiting_problem", "awaiting_change", "other"
+]
+"""A hold reason of the common model (``schemas.vocab.HoldReason``)."""
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _default_pause_reasons() -> list[HoldReasonName]:
+    return ["awaiting_caller"]
+
+
+def _working_days() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
+class SlaRules(_Model):
+    """What stops and restarts a contract's clocks (the defaults are what most DVOs say).
+
+    - ``pause_hold_reasons``: an incident on hold for one of these reasons stops its
+      resolution clock. Waiting for the caller or customer stops it; waiting for the
+      supplier's own vendor (``awaiting_supplier``) does not: that is the supplier's risk.
+    - ``pause_change_on_hold``: a change on hold stops its clock (changes carry no reason).
+    - ``priority_change``: ``current`` (default): from the moment a ticket's priority changes,
+      the new priority's target (and its calendar) applies to the whole clock, measured from
+      the ticket's start with the business time already used kept; a threshold already
+      passed under the new target fires at the moment of the change. ``initial``: the
+      priority the ticket opened with holds for its whole life.
+    - ``warning_percents``: a warning event when a running clock has used this share of its
+      target (default 75 % and 90 %); 100 % is the breach.
+    - ``discrepancy_tolerance_minutes``: a supplier's own due time (TOPdesk target date,
+      Xurrent resolution target, ...) further than this from the contract's is published
+      as a discrepancy.
+
+    Fixed, for every contract alike: the response clock stops at the supplier's first
+    response (the ticket leaves status ``new``); the resolution clock stops when the ticket is
+    resolved or closed, does not count the time it stays resolved, and resumes where it
+    stopped when the ticket is reopened; a cancelled ticket stops both clocks without verdict.
+    """
+
+    pause_hold_reasons: list[HoldReasonName] = Field(default_factory=_default_pause_reasons)
+    pause_change_on_hold: bool = True
+    priority_change: Literal["current", "initial"] = "current"
+    warning_percents: list[Annotated[int, Field(gt=0, lt=100)]] = Field(
+        default_factory=lambda: [75, 90]
+    )
+    discrepancy_tolerance_minutes: Annotated[int, Field(ge=0)] = 15
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Self:
+        if self.warning_percents != sorted(set(self.warning_percents)):
+            raise problems_error(
+                [(("warning_percents",), "must be ascending without repeats, such as [75, 90]")]
+            )
+        return self
+
+
 class SupplierContract(_Model):
-    """The contract with a supplier (for example "DAP-2025") and its SLA per priority."""
+    """The contract with a supplier (for example "DAP-2025") and its SLA per priority.
+
+    ``calendar`` names the business-hours calendar (``sla.calendars``) of the targets with
+    ``business_hours: true``; the others run 24x7. ``change_sla`` sets targets for changes
+    (response: the change leaves ``new``; resolution: it reaches review or closed); without
+    it changes have no clock.
+    """
 
     name: Text
     sla: list[SlaTarget] = Field(min_length=1)
+    change_sla: list[SlaTarget] = Field(default_factory=list)
+    calendar: Slug = "werkdagen"
+    rules: SlaRules = Field(default_factory=SlaRules)
 
     @model_validator(mode="after")
     def _unique_priorities(self) -> Self:
-        problems = _duplicates(
-            ((i, t.priority) for i, t in enumerate(self.sla)), "priority", "priority"
-        )
+        problems = [
+            ((field, *loc), msg)
+            for field, targets in (("sla", self.sla), ("change_sla", self.change_sla))
+            for loc, msg in _duplicates(
+                ((i, t.priority) for i, t in enumerate(targets)), "priority", "priority"
+            )
+        ]
         if problems:
-            raise problems_error([(("sla", *loc), msg) for loc, msg in problems])
+            raise problems_error(problems)
         return self
 
     def target(self, priority: Priority) -> SlaTarget | None:
         """The SLA target for ``priority``, or None when the contract sets none."""
         return next((t for t in self.sla if t.priority == priority), None)
+
+    def change_target(self, priority: Priority) -> SlaTarget | None:
+        """The change target for ``priority``, or None when the contract sets none."""
+        return next((t for t in self.change_sla if t.priority == priority), None)
 
 
 class SupplierCredentials(_Model):
@@ -440,6 +521,106 @@ class RoutingConfig(_Model):
         return self
 
 
+# --- SLA calendars ---------------------------------------------------------------------
+
+
+class ServiceWindow(_Model):
+    """Weekly service hours in the calendar's time zone: ``days`` from ``start`` to ``end``."""
+
+    days: list[Weekday] = Field(default_factory=_working_days, min_length=1)
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.end <= self.start:
+            raise problems_error([(("end",), "must be later than start on the same day")])
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise problems_error([(("start",), "local times without zone (the calendar's)")])
+        return self
+
+
+class SlaCalendarVersion(_Model):
+    """A business calendar as it holds from ``effective_from`` (a date in its time zone).
+
+    ``hours: 24x7`` counts every minute (a daylight-saving night has 23 or 25 hours);
+    ``hours: window`` counts the ``window`` on days that are not public holidays (the
+    ``holidays`` package, country NL, Dutch names) or ``closing_days``.
+
+    ``bevrijdingsdag`` is a choice, not a default: ``every_year`` (the Cao Gemeenten since
+    2024) or ``lustrum`` (only in years divisible by 5, the national public category).
+    ``good_friday``: whether Goede Vrijdag is a closing day.
+    """
+
+    effective_from: date
+    timezone: TimeZoneName = "Europe/Amsterdam"
+    hours: Literal["24x7", "window"] = "window"
+    window: ServiceWindow = Field(default_factory=ServiceWindow)
+    public_holidays: bool = True
+    bevrijdingsdag: Literal["every_year", "lustrum"]
+    good_friday: bool
+    closing_days: list[date] = Field(default_factory=list)
+
+
+class SlaCalendar(_Model):
+    """A named business calendar; each version applies to tickets opened from its
+    ``effective_from`` on (tickets opened before keep the version they started under)."""
+
+    id: Slug
+    versions: list[SlaCalendarVersion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        dates = [v.effective_from for v in self.versions]
+        if dates != sorted(set(dates)):
+            raise problems_error(
+                [(("versions",), "effective_from must ascend, one version per date")]
+            )
+        return self
+
+    def version_at(self, day: date) -> SlaCalendarVersion:
+        """The version in force on ``day`` (the first one for days before any)."""
+        found = self.versions[0]
+        for version in self.versions:
+            if version.effective_from <= day:
+                found = version
+        return found
+
+
+def _default_calendars() -> list[SlaCalendar]:
+    return [
+        SlaCalendar(
+            id="werkdagen",
+            versions=[
+                SlaCalendarVersion(
+                    effective_from=date(2024, 1, 1), bevrijdingsdag="every_year", good_friday=False
+                )
+            ],
+        )
+    ]
+
+
+class SlaConfig(_Model):
+    """The SLA watch: business calendars the suppliers' contracts refer to by id."""
+
+    calendars: list[SlaCalendar] = Field(default_factory=_default_calendars)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        problems = _duplicates(
+            ((i, c.id) for i, c in enumerate(self.calendars)), "calendar id", "id"
+        )
+        if problems:
+            raise problems_error([(("calendars", *loc), msg) for loc, msg in problems])
+        return self
+
+    def calendar(self, calendar_id: str) -> SlaCalendar:
+        for calendar in self.calendars:
+            if calendar.id == calendar_id:
+                return calendar
+        raise KeyError(calendar_id)
+
+
 # --- the whole -------------------------------------------------------------------------
 
 
@@ -453,6 +634,7 @@ class SchakelConfig(_Model):
     suppliers: list[SupplierConfig] = Field(min_length=1)
     gemeenten: list[Gemeente] = Field(min_length=1)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
 
     _source_path: Path | None = PrivateAttr(default=None)
 
@@ -472,6 +654,16 @@ class SchakelConfig(_Model):
         ]
         for i, rule in enumerate(self.routing.rules):
             problems += self._rule_problems(("routing", "rules", i), rule)
+        calendars = [c.id for c in self.sla.calendars]
+        for i, supplier in enumerate(self.suppliers):
+            if supplier.contract is not None and supplier.contract.calendar not in calendars:
+                problems.append(
+                    (
+                        ("suppliers", i, "contract", "calendar"),
+                        f"unknown SLA calendar {supplier.contract.calendar!r}; "
+                        f"calendars: {', '.join(calendars)}",
+                    )
+                )
         if problems:
             raise problems_error(problems)
         return self

@@ -53,9 +53,10 @@ from schemas import (
 )
 from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CIS, INCIDENTS
+from services.cmdb import CiTable, CmdbFeed, cmdb_import
 from services.config import SchakelConfig, load_config
 from services.logs import configure_logging
-from services.router import CiTable, CmdbFeed, Router, cmdb_import
+from services.router import Router
 
 __all__ = ["BenchRecord", "cmdb_items", "incident_events", "write_cmdb_csv"]
 

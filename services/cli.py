@@ -49,12 +49,12 @@ def _setup(
 def _check_mappings(config: SchakelConfig) -> None:
     """Declarative mappings are part of the config: a bad one stops start-up, with its line."""
     from connectors.mapped import check_mapping
-    from services.normaliser import supplier_context
+    from services.config import supplier_contexts
 
-    config_dir = str(config.source_path.parent) if config.source_path else None
+    contexts = supplier_contexts(config)
     for supplier in config.suppliers:
         if supplier.system == "mapped":
-            check_mapping(supplier_context(supplier, config_dir))
+            check_mapping(contexts[supplier.id])
 
 
 def _run(coro: object) -> None:
@@ -308,9 +308,8 @@ def cmdb_import_command(
     config: ConfigOpt = None,
 ) -> None:
     """Load a CMDB export onto schakel.cis.v1, keyed by hub id: what the router routes on."""
-    from services.config import UnknownSupplierError
-    from services.router import CmdbImportError, cmdb_import
-    from services.router.cmdb_import import ExportFormat
+    from services.cmdb import CmdbImportError, ExportFormat, cmdb_import
+    from services.config import UnknownSupplierError, config_dir
 
     settings, cfg = _setup(config, "console")
     try:
@@ -322,7 +321,7 @@ def cmdb_import_command(
     if fmt not in (None, "csv", "json", "servicenow"):
         err.print(f"[red]unknown format {fmt!r}[/]: csv, json or servicenow")
         raise typer.Exit(2)
-    config_dir = str(cfg.source_path.parent) if cfg.source_path else None
+    directory = config_dir(cfg)
 
     async def go() -> None:
         try:
@@ -334,7 +333,7 @@ def cmdb_import_command(
                 chunk_size=chunk_size,
                 skip_invalid=skip_invalid,
                 console=console,
-                config_dir=config_dir,
+                config_dir=directory,
             )
         except CmdbImportError as exc:
             err.print(

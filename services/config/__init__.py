@@ -6,6 +6,7 @@
 'urn:nld:kvk:90000011:systeem:servicenow-prod'
 """
 
+from services.config.contexts import config_dir, supplier_context, supplier_contexts
 from services.config.errors import (
     ConfigError,
     ConfigProblem,
@@ -71,6 +72,9 @@ __all__ = [
     "UnknownSupplierError",
     "UnknownTeamError",
     "WebhookChannel",
+    "config_dir",
     "get_settings",
     "load_config",
+    "supplier_context",
+    "supplier_contexts",
 ]

@@ -1,6 +1,6 @@
 """Normaliser: native supplier payloads -> NL GOV CloudEvents with the common model."""
 
-from services.normaliser.app import GROUP_ID, build_normaliser, register, supplier_context
+from services.normaliser.app import GROUP_ID, build_normaliser, register
 from services.normaliser.pipeline import (
     BatchResult,
     Normaliser,
@@ -23,5 +23,4 @@ __all__ = [
     "redact_entity",
     "register",
     "seed_gate",
-    "supplier_context",
 ]

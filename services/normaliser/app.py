@@ -12,50 +12,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
-from connectors import SupplierContext, translator_for
-from schemas import SupplierSystem
+from connectors import translator_for
 from schemas.topics import inbound_topic
-from services.config import SchakelConfig, SupplierConfig
+from services.config import SchakelConfig, supplier_contexts
 from services.kafka import raw_batch_decoder, raw_batch_parser
 from services.messaging import Dispatcher, Publisher, RawRecord, all_acknowledged, dispatcher
 from services.normaliser.pipeline import Normaliser, SupplierRoute
 
-__all__ = ["CHUNK", "GROUP_ID", "build_normaliser", "process_batch", "register", "supplier_context"]
+__all__ = ["CHUNK", "GROUP_ID", "build_normaliser", "process_batch", "register"]
 
 GROUP_ID = "schakel-normaliser"
 #: records translated before their results go to the producer (a batch holds up to 5,000)
 CHUNK = 1000
 
 
-def supplier_context(supplier: SupplierConfig, config_dir: str | None = None) -> SupplierContext:
-    """What a connector may know of a supplier, from the hub configuration."""
-    options: dict[str, str] = dict(supplier.options)
-    if supplier.mapping:
-        options["mapping"] = supplier.mapping
-    if config_dir:
-        options["config_dir"] = config_dir
-    return SupplierContext(
-        supplier=supplier.id,
-        system=SupplierSystem(supplier.system),
-        source=supplier.source_urn,
-        value_maps=supplier.value_maps,
-        timezone=ZoneInfo(supplier.timezone),
-        options=options,
-        schakel_marker=supplier.schakel_marker,
-        schakel_accounts=frozenset(a.casefold() for a in supplier.schakel_accounts),
-    )
-
-
 def build_normaliser(config: SchakelConfig) -> Normaliser:
-    config_dir = str(config.source_path.parent) if config.source_path else None
+    contexts = supplier_contexts(config)
     routes = {
         s.id: SupplierRoute(
-            translator=translator_for(supplier_context(s, config_dir)),
+            translator=translator_for(contexts[s.id]),
             source=s.source_urn,
             max_payload_bytes=s.max_payload_bytes,
         )

@@ -5,16 +5,15 @@ ownership from the CMDB (``schakel.cis.v1``), then the regie's triage queue. Eac
 gets its own routed event on ``schakel.gemeente.<GMxxxx>.v1`` naming only its own teams; every
 decision is stored and can be read back with ``schakel route explain <hub-id>``.
 
->>> from services.router import Router, CiTable
+>>> from services.cmdb import CiTable
+>>> from services.router import Router
 >>> router = Router(config, CiTable(cis))              # doctest: +SKIP
 >>> router.decide(incident, kind=..., event_id=..., now=...)  # doctest: +SKIP
 """
 
 from services.router._store import DecisionLog, SqlDecisionLog
-from services.router.app import GROUP_ID, CmdbFeed, RouterService, register, register_wiring
-from services.router.cmdb import Affected, CiTable
-from services.router.cmdb_import import ImportReport, cmdb_import, read_export
-from services.router.errors import CmdbImportError, ImportProblem, RouterError, UnreadableEvent
+from services.router.app import GROUP_ID, RouterService, register, register_wiring
+from services.router.errors import RouterError, UnreadableEvent
 from services.router.explain import StoredDecision, decision_history, explain, render_history
 from services.router.pipeline import (
     DecisionRecord,
@@ -29,15 +28,9 @@ from services.router.rules import RuleSet, TicketFacts, check_references
 
 __all__ = [
     "GROUP_ID",
-    "Affected",
-    "CiTable",
-    "CmdbFeed",
-    "CmdbImportError",
     "DecisionLog",
     "DecisionRecord",
     "Destination",
-    "ImportProblem",
-    "ImportReport",
     "NormalisedEvent",
     "RouteResult",
     "Router",
@@ -49,11 +42,9 @@ __all__ = [
     "TicketFacts",
     "UnreadableEvent",
     "check_references",
-    "cmdb_import",
     "decision_history",
     "decode_event",
     "explain",
-    "read_export",
     "register",
     "register_wiring",
     "render_history",

@@ -51,10 +51,10 @@ from schemas import (
     event_type,
 )
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic
+from services.cmdb import Affected, CiTable
 from services.config import CI_OWNERS, Gemeente, RoutingRule, SchakelConfig
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
-from services.router.cmdb import Affected, CiTable
 from services.router.errors import UnreadableEvent
 from services.router.rules import RuleHit, RuleSet, TicketFacts, check_references, fold_text
 

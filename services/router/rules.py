@@ -21,7 +21,7 @@ A rule (:class:`services.config.RoutingRule`) matches a ticket when every field 
 =================== ====================================================================
 
 Only the ticket's own CI counts for ``ci`` and ``gemma_component``; the CIs that depend on it
-(see :mod:`services.router.cmdb`) widen who owns it, not what it is.
+(see :mod:`services.cmdb.table`) widen who owns it, not what it is.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from services.cmdb import CiTable
 from services.config import CI_OWNERS, RoutingConfig, RoutingRule, SchakelConfig
-from services.router.cmdb import CiTable
 
 __all__ = [
     "CompiledRule",

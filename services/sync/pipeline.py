@@ -44,10 +44,9 @@ from schemas.audit import AuditEntry, AuditOutcome
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import outbound_topic
 from services.audit import audit_message
-from services.config import SchakelConfig, SupplierConfig
+from services.config import SchakelConfig, SupplierConfig, supplier_contexts
 from services.logs import get_logger
 from services.messaging import OutboundMessage, Publisher, RawRecord, dead_letter
-from services.normaliser import supplier_context
 from services.sync.errors import (
     NotRoutedToTeam,
     ReplyRefused,
@@ -213,8 +212,7 @@ class Syncer:
         self.publisher = publisher
         self.api = api
         self._suppliers = {s.id: s for s in config.suppliers}
-        config_dir = str(config.source_path.parent) if config.source_path else None
-        self._contexts = {s.id: supplier_context(s, config_dir) for s in config.suppliers}
+        self._contexts = supplier_contexts(config)
         self._limit = asyncio.Semaphore(concurrency)
 
     async def sync_batch(self, records: Sequence[RawRecord]) -> BatchResult:

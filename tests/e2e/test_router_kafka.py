@@ -25,11 +25,12 @@ from faststream import FastStream
 
 from schemas import CloudEvent, EntityKind, Incident, RoutedTicket, hub_id
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic, inbound_topic
+from services.cmdb import cmdb_import
 from services.config import SchakelConfig, Settings, SupplierConfig
 from services.demo.traffic import servicenow_incident
 from services.kafka import build_broker, ensure_topics
 from services.messaging import KafkaBatchPublisher
-from services.router import GROUP_ID, RouterService, cmdb_import, decision_history, register
+from services.router import GROUP_ID, RouterService, decision_history, register
 from services.runtime import SERVICES, Wiring, specs_for
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier

@@ -11,8 +11,9 @@ import pytest
 from rich.console import Console
 
 from schemas import Priority
+from services.cmdb import CiTable
 from services.config import SchakelConfig
-from services.router import CiTable, Router, SqlDecisionLog, decision_history, explain
+from services.router import Router, SqlDecisionLog, decision_history, explain
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.router_kit import DRECHTSTEDEN, ci, incident, ticket_record
 

@@ -12,10 +12,10 @@ from rich.console import Console
 
 from schemas import CiStatus, CloudEvent, ConfigurationItem, EntityKind, hub_id
 from schemas.topics import CIS
+from services.cmdb import CiTable, CmdbImportError, cmdb_import, read_export
+from services.cmdb.importer import CSV_COLUMNS, detect_format
 from services.config import SchakelConfig
 from services.demo.gen_servicenow import servicenow_ci, servicenow_ci_relation
-from services.router import CiTable, CmdbImportError, cmdb_import, read_export
-from services.router.cmdb_import import CSV_COLUMNS, detect_format
 from tests.router_kit import ListPublisher, incident
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

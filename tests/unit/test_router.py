@@ -11,18 +11,16 @@ import pytest
 from schemas import CloudEvent, EntityKind, Priority, RoutedTicket, derived_id
 from schemas.envelope import encode_event
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic
+from services.cmdb import MAX_AFFECTED, MAX_HOPS, CiTable, CmdbFeed
 from services.config import SchakelConfig
 from services.messaging import DLQ_ERROR_CLASS, DLQ_SERVICE, DLQ_TOPIC
 from services.router import (
-    CiTable,
-    CmdbFeed,
     Destination,
     Router,
     UnreadableEvent,
     decode_event,
     routed_event_id,
 )
-from services.router.cmdb import MAX_AFFECTED, MAX_HOPS
 from services.router.rules import CompiledRule, TicketFacts, fold_text, keyword_in
 from tests.router_kit import (
     DRECHTSTEDEN,

@@ -44,8 +44,9 @@ from schemas import (
     RoutedTicket,
 )
 from schemas.topics import TRIAGE, gemeente_topic
+from services.cmdb import CiTable
 from services.config import SchakelConfig, load_config
-from services.router import CiTable, Router
+from services.router import Router
 from tests.conftest import REPO
 from tests.router_kit import ci, incident, ticket_record
 

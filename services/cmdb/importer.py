@@ -44,7 +44,7 @@ supplier's options (``ci_field_gemeenten`` etc.), so an imported CI is identical
 record arriving live.
 
 An export with invalid rows (or a record id twice) is refused as a whole before anything is
-published (:class:`~services.router.errors.CmdbImportError`, every bad row with its reason),
+published (:class:`~services.cmdb.errors.CmdbImportError`, every bad row with its reason),
 unless ``skip_invalid`` is set; then the valid rows are published and the rest reported.
 Publishing goes in chunks (one produce request per partition per chunk, acknowledged before
 the next chunk is awaited), with a progress bar when a console is given. Importing the same
@@ -82,11 +82,10 @@ from connectors.servicenow import ServiceNowTranslator
 from schemas import ConfigurationItem, EntityKind, SupplierSystem, event_id, event_type, hub_id
 from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CIS
-from services.config import SupplierConfig
+from services.cmdb.errors import CmdbImportError, ImportProblem
+from services.config import SupplierConfig, supplier_context
 from services.kafka import wait_for_broker
 from services.messaging import KafkaBatchPublisher, OutboundMessage, Publisher
-from services.normaliser import supplier_context
-from services.router.errors import CmdbImportError, ImportProblem
 
 __all__ = [
     "CSV_COLUMNS",

@@ -1,7 +1,7 @@
-"""The router's CMDB state: configuration items from ``schakel.cis.v1``, in memory.
+"""The CMDB state: configuration items from ``schakel.cis.v1``, in memory.
 
 The table is rebuilt at start by reading the compacted topic from the beginning, then kept
-live by the same consumer (see :mod:`services.router.app`); here it is plain state, no Kafka.
+live by the same consumer (see :mod:`services.cmdb.follower`); here it is plain state, no Kafka.
 Records are applied in arrival order, last one wins, exactly as compaction keeps them: the
 normaliser has already dropped stale updates. A CI with ``deleted`` true (or a tombstone for
 its hub id) leaves the table.

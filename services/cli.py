@@ -391,6 +391,64 @@ def deploy_render(
         console.print(f"wrote {path}")
 
 
+acl_app = typer.Typer(
+    no_args_is_help=True, help="Kafka ACLs of suppliers, gemeenten and hub services."
+)
+app.add_typer(acl_app, name="acl")
+
+
+@acl_app.command("plan")
+def acl_plan(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    users: Annotated[
+        bool, typer.Option("--users", help="Only the SCRAM user names the ACLs name.")
+    ] = False,
+) -> None:
+    """Print the ACLs the config implies (one source of truth: config/schakel.yaml)."""
+    from services.acl import plan, principals
+
+    _, cfg = _setup(config, "console")
+    if users:
+        for name in principals(cfg):
+            typer.echo(name)
+        return
+    for binding in plan(cfg):
+        typer.echo(orjson.dumps(binding.as_json()).decode() if as_json else str(binding))
+
+
+@acl_app.command("apply")
+def acl_apply(
+    config: ConfigOpt = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Also delete ACLs of the hub's principals that the plan lacks."
+        ),
+    ] = False,
+) -> None:
+    """Create the planned ACLs the broker lacks (as the admin: SCHAKEL_KAFKA_USERNAME)."""
+    from services.acl import AclError, apply, plan
+
+    settings, cfg = _setup(config)
+
+    async def go() -> None:
+        try:
+            done = await apply(settings.kafka_bootstrap, plan(cfg), prune=prune)
+        except AclError as exc:
+            err.print(f"[bold red]ACLs refused:[/] {exc}")
+            raise typer.Exit(1) from None
+        for binding in done.created:
+            console.print(f"[green]+[/] {binding}", highlight=False)
+        for binding in done.deleted:
+            console.print(f"[red]-[/] {binding}", highlight=False)
+        console.print(
+            f"{len(done.created)} created, {len(done.deleted)} deleted, {done.kept} already there"
+        )
+
+    _run(go())
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     app()

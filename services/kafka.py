@@ -3,6 +3,11 @@
 One place builds the FastStream broker for every service, with the producer settings the
 delivery guarantees need (``acks=all``, idempotent producer, large enough requests for dead
 letters of oversized input).
+
+Every Kafka client of a process (the broker's consumers and producer, the batch publisher,
+admin clients, the tools' readers) connects as the process's identity:
+:func:`client_options` gives aiokafka's keyword arguments for it, from the settings
+(``SCHAKEL_KAFKA_SECURITY``, ``_USERNAME``, ``_PASSWORD_ENV``, ``_CA_FILE``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -27,13 +33,16 @@ from tenacity import (
 )
 
 from schemas.topics import TopicSpec
+from services.config import KafkaSecurity, get_settings
 from services.errors import BrokerUnavailable
 from services.logs import get_logger
 
 __all__ = [
     "FRAMEWORK_LOG",
     "MAX_REQUEST_BYTES",
+    "broker_security",
     "build_broker",
+    "client_options",
     "ensure_topics",
     "raw_batch_decoder",
     "raw_batch_parser",
@@ -49,10 +58,40 @@ log = get_logger(__name__)
 FRAMEWORK_LOG = logging.getLogger("schakel.faststream")
 
 
-def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) -> KafkaBroker:
-    """The FastStream broker every service uses."""
+def client_options(bootstrap: str, security: KafkaSecurity | None = None) -> dict[str, Any]:
+    """aiokafka's keyword arguments to reach ``bootstrap`` as ``security`` (default: as this
+    process, from its settings): ``bootstrap_servers``, ``security_protocol``, SASL login,
+    TLS context."""
+    chosen = security if security is not None else get_settings().kafka_security()
+    return {"bootstrap_servers": bootstrap, **chosen.client_options()}
+
+
+def broker_security(security: KafkaSecurity | None = None) -> BaseSecurity | None:
+    """The same identity as FastStream's broker takes it (None for PLAINTEXT)."""
+    chosen = security if security is not None else get_settings().kafka_security()
+    context = chosen.ssl_context()
+    if chosen.sasl:
+        kind = SASLScram512 if chosen.mechanism == "SCRAM-SHA-512" else SASLScram256
+        return kind(
+            chosen.username or "", chosen.password or "", ssl_context=context, use_ssl=chosen.tls
+        )
+    if chosen.tls:
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    return None
+
+
+def build_broker(
+    bootstrap: str,
+    *,
+    client_id: str = "schakel",
+    security: KafkaSecurity | None = None,
+    **options: Any,
+) -> KafkaBroker:
+    """The FastStream broker every service uses, connected as ``security`` (default: this
+    process's identity)."""
     return KafkaBroker(
         bootstrap,
+        security=broker_security(security),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -67,7 +106,9 @@ def build_broker(bootstrap: str, *, client_id: str = "schakel", **options: Any) 
     )
 
 
-async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
+async def wait_for_broker(
+    bootstrap: str, *, timeout_s: float = 60.0, security: KafkaSecurity | None = None
+) -> None:
     """Wait for Kafka with exponential backoff; BrokerUnavailable with a readable message."""
     attempt = 0
     try:
@@ -78,7 +119,9 @@ async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
         ):
             with try_:
                 attempt += 1
-                admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+                admin = AIOKafkaAdminClient(
+                    **client_options(bootstrap, security), request_timeout_ms=5000
+                )
                 try:
                     await admin.start()
                 finally:
@@ -91,16 +134,32 @@ async def wait_for_broker(bootstrap: str, *, timeout_s: float = 60.0) -> None:
         cause = exc.last_attempt.exception()
         raise BrokerUnavailable(
             f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s ({cause!r}). "
-            "Start it with 'make kafka-up' or set SCHAKEL_KAFKA_BOOTSTRAP."
+            "Start it with 'make kafka-up' or set SCHAKEL_KAFKA_BOOTSTRAP; on a secure broker, "
+            "a refused login looks the same (check SCHAKEL_KAFKA_USERNAME and the password)."
         ) from None
 
 
+#: CreateTopics error codes: the topic exists (a race, or one we may not describe)
+_TOPIC_EXISTS = 36
+#: not allowed to create it: on a secure broker the admin creates topics (``schakel topics``)
+_NOT_AUTHORISED = (29, 31)
+
+
 async def ensure_topics(
-    bootstrap: str, specs: Sequence[TopicSpec], *, wait_s: float = 60.0
+    bootstrap: str,
+    specs: Sequence[TopicSpec],
+    *,
+    wait_s: float = 60.0,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
-    """Create the topics that do not exist yet, with their partitions and settings."""
-    await wait_for_broker(bootstrap, timeout_s=wait_s)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    """Create the topics that do not exist yet, with their partitions and settings.
+
+    On a secure broker a service's principal may neither see nor create most topics (least
+    privilege: the admin creates them with ``schakel topics``); those are logged once and
+    left alone. Any other refusal raises.
+    """
+    await wait_for_broker(bootstrap, timeout_s=wait_s, security=security)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap, security))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -114,17 +173,37 @@ async def ensure_topics(
             for s in missing
         ]
         try:
-            await admin.create_topics(new)
+            response = await admin.create_topics(new)
         except TopicAlreadyExistsError:
-            pass  # another process won the race; the topic is there, which is all we need
+            response = None  # another process won the race; the topic is there
         except KafkaConnectionError as exc:
             raise BrokerUnavailable(f"creating topics on {bootstrap} failed: {exc}") from exc
-        created = [s.name for s in missing]
-        log.info("topics created", topics=created)
-        await _await_metadata(admin, created)
+        refused = _creation_refused(response)
+        created = [s.name for s in missing if s.name not in refused]
+        if refused:
+            log.warning(
+                "not allowed to create topics; the admin creates them (schakel topics)",
+                topics=sorted(refused),
+            )
+        if created:
+            log.info("topics created", topics=created)
+            await _await_metadata(admin, created)
         return created
     finally:
         await admin.close()
+
+
+def _creation_refused(response: Any) -> set[str]:
+    """Topics the CreateTopics response refused for lack of rights; raises on other errors
+    than "already exists"."""
+    refused: set[str] = set()
+    for entry in getattr(response, "topic_errors", None) or ():
+        name, code = entry[0], entry[1]
+        if code in _NOT_AUTHORISED:
+            refused.add(name)
+        elif code not in (0, _TOPIC_EXISTS):
+            raise BrokerUnavailable(f"creating topic {name} failed with Kafka error {code}")
+    return refused
 
 
 async def _await_metadata(admin: AIOKafkaAdminClient, names: list[str]) -> None:

@@ -29,6 +29,8 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
+from services.config import KafkaSecurity
+from services.kafka import client_options
 from services.logs import get_logger
 
 __all__ = [
@@ -176,9 +178,17 @@ class KafkaBatchPublisher:
     batch is consumed again (at-least-once; consumers downstream are idempotent on event id).
     """
 
-    def __init__(self, bootstrap: str, *, client_id: str = "schakel", linger_ms: int = 2) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "schakel",
+        linger_ms: int = 2,
+        security: KafkaSecurity | None = None,
+    ) -> None:
+        """``security``: as whom it connects (default: this process's identity)."""
         self._options: dict[str, object] = {
-            "bootstrap_servers": bootstrap,
+            **client_options(bootstrap, security),
             "client_id": client_id,
             "acks": "all",
             "enable_idempotence": True,

@@ -122,10 +122,13 @@ def build_app(
         known = ", ".join([*SERVICES, *HTTP_SERVICES])
         raise ValueError(f"unknown service(s): {', '.join(unknown)}; known: {known}")
     client_id = f"schakel-{'+'.join(chosen)}"
-    broker = build_broker(settings.kafka_bootstrap, client_id=client_id)
+    security = settings.kafka_security()
+    broker = build_broker(settings.kafka_bootstrap, client_id=client_id, security=security)
     owned = None
     if publisher is None:
-        owned = KafkaBatchPublisher(settings.kafka_bootstrap, client_id=client_id)
+        owned = KafkaBatchPublisher(
+            settings.kafka_bootstrap, client_id=client_id, security=security
+        )
         publisher = owned
     suffix = settings.group_suffix if group_suffix is None else group_suffix
     wiring = Wiring(broker, settings, config, publisher, suffix)
@@ -136,7 +139,10 @@ def build_app(
     @app.on_startup
     async def create_topics_and_start_publisher() -> None:
         await ensure_topics(
-            settings.kafka_bootstrap, specs_for(config), wait_s=settings.kafka_wait_s
+            settings.kafka_bootstrap,
+            specs_for(config),
+            wait_s=settings.kafka_wait_s,
+            security=security,
         )
         if owned is not None:
             await owned.start()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.kafka import MAX_REQUEST_BYTES, wait_for_broker
+from services.kafka import MAX_REQUEST_BYTES, client_options, wait_for_broker
 from services.messaging import DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 
 __all__ = [
@@ -35,7 +35,7 @@ class ConsumedRecord:
 
 async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     """The partitions of ``topic``; LookupError when it does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -59,7 +59,7 @@ async def read_topic(
     """Records of ``topic``; stops at the end (unless ``follow``) or after ``limit``."""
     await wait_for_broker(bootstrap, timeout_s=15)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         enable_auto_commit=False,
         group_id=None,
         fetch_max_bytes=MAX_REQUEST_BYTES,
@@ -114,7 +114,7 @@ async def replay_dead_letters(
     Returns ``(dead-letter offset, target topic)`` per replayed record.
     """
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         acks="all",
         enable_idempotence=True,
         max_request_size=MAX_REQUEST_BYTES,

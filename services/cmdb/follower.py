@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from schemas import CloudEvent, ConfigurationItem
 from schemas.topics import CIS
 from services.cmdb.table import CiTable
+from services.kafka import client_options
 from services.logs import get_logger
 from services.messaging import RawRecord
 from services.topics_io import topic_partitions
@@ -43,7 +44,7 @@ async def cis_end_offsets(bootstrap: str) -> dict[int, int]:
         partitions = await topic_partitions(bootstrap, CIS)
     except LookupError:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(partitions)

@@ -40,7 +40,7 @@ from services.config.models import (
     TopdeskChannel,
     WebhookChannel,
 )
-from services.config.settings import Settings, get_settings
+from services.config.settings import KafkaSecurity, Settings, get_settings
 
 __all__ = [
     "CI_OWNERS",
@@ -50,6 +50,7 @@ __all__ = [
     "EmailChannel",
     "FbTeam",
     "Gemeente",
+    "KafkaSecurity",
     "Priority",
     "Recipient",
     "RoutingConfig",

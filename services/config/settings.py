@@ -11,19 +11,84 @@ SCHAKEL_STORE_URL        store_url                    sqlite+aiosqlite:///schake
 SCHAKEL_HTTP_HOST        http_host                    127.0.0.1
 SCHAKEL_HTTP_PORT        http_port                    8080
 ======================== ============================ ===============================
+
+How every Kafka client of the process connects (producer, consumers, admin clients alike;
+:meth:`Settings.kafka_security` is the one place they take it from):
+
+============================== ======================== =================================
+variable                       field                    default
+============================== ======================== =================================
+SCHAKEL_KAFKA_SECURITY         kafka_security_protocol  PLAINTEXT (SASL_PLAINTEXT, SASL_SSL,
+                                                        SSL)
+SCHAKEL_KAFKA_SASL_MECHANISM   kafka_sasl_mechanism     SCRAM-SHA-512 (SCRAM-SHA-256)
+SCHAKEL_KAFKA_USERNAME         kafka_username           (none; required with SASL)
+SCHAKEL_KAFKA_PASSWORD_ENV     kafka_password_env       SCHAKEL_KAFKA_PASSWORD: the *name*
+                                                        of the variable with the password
+SCHAKEL_KAFKA_CA_FILE          kafka_ca_file            (none: the system's CAs, with TLS)
+============================== ======================== =================================
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["KafkaSecurity", "Settings", "get_settings"]
+
+SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256"]
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """As whom and how a Kafka client connects: protocol, SASL/SCRAM login, TLS trust.
+
+    The password never shows in ``repr`` (nor in logs of this object).
+    """
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    mechanism: SaslMechanism = "SCRAM-SHA-512"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol in ("SASL_SSL", "SSL")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context (server certificate checked against ``ca_file`` or the system's
+        CAs, host name verified), or None without TLS."""
+        if not self.tls:
+            return None
+        cafile = str(self.ca_file) if self.ca_file is not None else None
+        return ssl.create_default_context(cafile=cafile)
+
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments of aiokafka's producer, consumer and admin client."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.sasl:
+            options |= {
+                "sasl_mechanism": self.mechanism,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        if self.tls:
+            options["ssl_context"] = self.ssl_context()
+        return options
+
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -36,6 +101,17 @@ class Settings(BaseSettings):
     )
 
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", min_length=1)
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias="SCHAKEL_KAFKA_SECURITY"
+    )
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(default=None, min_length=1)
+    kafka_password_env: str = Field(
+        default="SCHAKEL_KAFKA_PASSWORD",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="The name of the environment variable holding the Kafka password.",
+    )
+    kafka_ca_file: Path | None = None
     config_path: Path = Field(
         default=Path("config/schakel.yaml"), validation_alias="SCHAKEL_CONFIG"
     )
@@ -75,6 +151,36 @@ class Settings(BaseSettings):
         description="Appended to every consumer group id: keeps a benchmark's or a second "
         "hub's groups apart from the production ones on a shared broker.",
     )
+
+    @model_validator(mode="after")
+    def _sasl_needs_a_user(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not self.kafka_username:
+            raise ValueError(
+                f"SCHAKEL_KAFKA_SECURITY={self.kafka_security_protocol} needs "
+                "SCHAKEL_KAFKA_USERNAME (and the password in $SCHAKEL_KAFKA_PASSWORD_ENV)"
+            )
+        if self.kafka_ca_file is not None and not self.kafka_ca_file.is_file():
+            raise ValueError(f"SCHAKEL_KAFKA_CA_FILE {self.kafka_ca_file} is not a file")
+        return self
+
+    def kafka_security(self) -> KafkaSecurity:
+        """How this process's Kafka clients connect; the password is read from the
+        environment variable named by ``kafka_password_env`` now (ValueError if unset)."""
+        password = None
+        if self.kafka_security_protocol.startswith("SASL_"):
+            password = os.environ.get(self.kafka_password_env)
+            if not password:
+                raise ValueError(
+                    f"Kafka user {self.kafka_username!r}: the password variable "
+                    f"${self.kafka_password_env} is not set"
+                )
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=password,
+            ca_file=self.kafka_ca_file,
+        )
 
     @field_validator("log_level")
     @classmethod

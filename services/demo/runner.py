@@ -18,7 +18,7 @@ from services.demo.gen_servicenow import servicenow_catalogue
 from services.demo.peers import demo_peers, demo_secrets
 from services.demo.render import render_record
 from services.demo.traffic import mixed_traffic
-from services.kafka import MAX_REQUEST_BYTES
+from services.kafka import MAX_REQUEST_BYTES, client_options
 from services.runtime import build_app
 from services.topics_io import ConsumedRecord
 
@@ -60,7 +60,9 @@ async def _publish(
     settings: Settings, config: SchakelConfig, *, count: int, rate: float, console: Console
 ) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", max_request_size=MAX_REQUEST_BYTES
+        **client_options(settings.kafka_bootstrap),
+        acks="all",
+        max_request_size=MAX_REQUEST_BYTES,
     )
     await producer.start()
     feed = asyncio.create_task(_feed(settings.kafka_bootstrap, console))
@@ -98,7 +100,7 @@ async def _feed(bootstrap: str, console: Console) -> None:
         CHANGES,
         CIS,
         DEADLETTER,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=None,
         auto_offset_reset="latest",
         max_partition_fetch_bytes=MAX_REQUEST_BYTES,

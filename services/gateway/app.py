@@ -47,6 +47,7 @@ from services.gateway.intake import (
     receive,
     request_id_of,
 )
+from services.kafka import client_options
 from services.logs import get_logger
 from services.messaging import Publisher
 
@@ -267,7 +268,7 @@ class BrokerProbe:
 
     async def _reach(self) -> bool:
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout_s * 1000)
+            **client_options(self._bootstrap), request_timeout_ms=int(self._timeout_s * 1000)
         )
         try:
             async with asyncio.timeout(self._timeout_s):

@@ -13,6 +13,7 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.topics import NORMALISED
+from services.kafka import client_options
 from services.logs import get_logger
 from services.normaliser.pipeline import VersionGate
 from services.topics_io import topic_partitions
@@ -32,7 +33,7 @@ async def seed_gate(
     for topic in topics:
         partitions += await topic_partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=None,
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,

@@ -1,6 +1,8 @@
 """The other side of the demo, on loopback: the FB teams' webhook inbox (port 8090), their
-mail server (aiosmtpd, 8025) and Dordrecht's own TOPdesk (the documented incident subset,
-8091). Each prints one line per ticket it receives, so `make demo` shows the whole flow.
+mail server (aiosmtpd, 8025), Dordrecht's own TOPdesk (the documented incident subset,
+8091), and the suppliers' own tools (the API fakes of :mod:`services.demo.supplier_apis` on
+the ports of their ``api_base_url``, 8101-8104 in the example). Each prints one line per
+ticket or update it receives, so `make demo` shows the whole flow, both ways.
 
 Secrets the example config names by environment variable get demo values when unset.
 """
@@ -14,14 +16,17 @@ import os
 from collections.abc import AsyncIterator
 from email import message_from_bytes
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import uvicorn
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from rich.console import Console
+from rich.markup import escape
 
 from services.config import EmailChannel, SchakelConfig, TopdeskChannel, WebhookChannel
+from services.demo.supplier_apis import FakeSupplierApi, Received, fake_for
 
 __all__ = ["demo_peers", "demo_secrets"]
 
@@ -60,7 +65,7 @@ def _inbox(console: Console) -> FastAPI:
             f"[bold green]FB {gemeente}/{team}[/] <- webhook "
             f"{ref.get('supplier')}/{ref.get('number') or ref.get('record_id')} "
             f"{ticket.get('priority', '')} {ticket.get('status', '')}: "
-            f"{str(ticket.get('title', ''))[:60]}"
+            f"{escape(str(ticket.get('title', ''))[:60])} [dim](hub {event.get('subject')})[/]"
         )
         return Response(status_code=202)
 
@@ -133,9 +138,32 @@ async def _serve(app: FastAPI, port: int) -> AsyncIterator[None]:
         await task
 
 
+def _supplier_tools(config: SchakelConfig, console: Console) -> list[tuple[FakeSupplierApi, int]]:
+    """A fake of each supplier's tool whose API the config puts on loopback, with its port.
+    The integration account's secret is the one the environment holds (demo_secrets)."""
+
+    def show(fake: FakeSupplierApi, received: Received) -> None:
+        line = escape(fake.describe(received))
+        console.print(f"[bold cyan]{fake.label} {fake.supplier}[/] <- {line}")
+
+    tools: list[tuple[FakeSupplierApi, int]] = []
+    for supplier in config.suppliers:
+        base = supplier.credentials.api_base_url
+        secret_env = supplier.credentials.api_token_env
+        if base is None or not secret_env or supplier.system == "mapped":
+            continue
+        url = urlsplit(str(base))
+        if url.hostname not in ("127.0.0.1", "localhost") or url.port is None:
+            continue
+        tokens = {os.environ[secret_env]: "schakel-integration"}
+        fake = fake_for(supplier.system)(supplier.id, tokens, lenient=True, on_update=show)
+        tools.append((fake, url.port))
+    return tools
+
+
 @contextlib.asynccontextmanager
 async def demo_peers(config: SchakelConfig, console: Console) -> AsyncIterator[None]:
-    """Run the FB inbox, mail server and TOPdesk of the example config while inside."""
+    """Run the FB inbox, mail server, TOPdesk and the suppliers' tools while inside."""
     smtp_ports = {
         c.smtp_port
         for g in config.gemeenten
@@ -147,7 +175,11 @@ async def demo_peers(config: SchakelConfig, console: Console) -> AsyncIterator[N
     for controller in controllers:
         controller.start()
     try:
-        async with _serve(_inbox(console), 8090), _serve(_topdesk(console), 8091):
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(_serve(_inbox(console), 8090))
+            await stack.enter_async_context(_serve(_topdesk(console), 8091))
+            for fake, port in _supplier_tools(config, console):
+                await stack.enter_async_context(fake.serving("127.0.0.1", port))
             yield
     finally:
         for controller in controllers:

@@ -1,12 +1,14 @@
-"""Two-way sync end to end on the real broker, with every service that takes part:
+"""Two-way sync end to end on the real broker, with every service that takes part, for each
+of the four supplier systems against its local API fake (services.demo.supplier_apis):
 
-supplier incident (a fake ServiceNow's business-rule webhook on the inbound topic)
+supplier incident (the tool's webhook on the inbound topic)
 -> normaliser -> router -> delivery -> the FB team's webhook receiver
 -> the FB comments through the replies API (twice: a client retry)
--> sync -> the fake ServiceNow's Table API receives exactly one PATCH, marked and correlated
+-> sync -> the supplier's API receives exactly one write, marked (and correlated where the
+   tool has a field for it)
 -> the supplier's webhook of that change (the echo) produces no event and reaches no one
 -> the supplier resolves -> the FB receives it -> the FB rejects through the API
--> the incident is reopened at the supplier (state 2, reopen counted); its echo is ignored too.
+-> the incident is reopened in the supplier's tool; its echo is ignored too.
 
 The shared topics (incidents, replies) are read by consumer groups of this test's own,
 started at their current end; everything is filtered by this test's supplier and hub id.
@@ -29,6 +31,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas import SupplierSystem
 from schemas.replies import OutboundCommand
 from schemas.topics import (
     CHANGES,
@@ -41,6 +44,7 @@ from schemas.topics import (
 from services import delivery, normaliser, router, sync
 from services.config import SchakelConfig, Settings
 from services.config.models import FbTeam, Gemeente, RoutingConfig, RoutingRule
+from services.demo.supplier_apis import FakeSupplierApi, fake_for
 from services.kafka import build_broker, ensure_topics
 from services.messaging import KafkaBatchPublisher
 from services.replies import serving
@@ -50,15 +54,13 @@ from tests.conftest import KafkaBroker, unique_supplier
 from tests.delivery_kit import random_code, webhook
 from tests.e2e._io import collect, committed, end_offsets, wait_until
 from tests.integration._peers import WebhookReceiver, serve
-from tests.sync_kit import FakeServiceNow
 
 pytestmark = [pytest.mark.kafka]
 
 FB_SECRET = "e2e-fb-webhook-geheim-0123456789"
 FB_TOKEN = "e2e-fb-api-token-0123456789abcdef"
-SN_TOKEN = "e2e-servicenow-integration-token-01"
+API_TOKEN = "e2e-supplier-integration-token-01"
 TEAM = "fb-e2e"
-SYS_ID = uuid.uuid4().hex
 
 
 async def start_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
@@ -152,12 +154,31 @@ async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> 
         await syncing.aclose()
 
 
-def e2e_config(base: SchakelConfig, sn_url: str, hooks_url: str, code: str) -> SchakelConfig:
-    kpn = unique_supplier(base, "kpn")
-    supplier = kpn.model_copy(
+#: Per system: the example supplier, the API root under the fake's address, a record id
+#: and number, how many writes a rejection takes, and the field that carries the hub id.
+SYSTEMS: dict[SupplierSystem, tuple[str, str, str, str, int, str | None]] = {
+    SupplierSystem.SERVICENOW: ("kpn", "/", uuid.uuid4().hex, "INC0424242", 1, "correlation_id"),
+    SupplierSystem.TOPDESK: (
+        "centric",
+        "/tas/api/",
+        str(uuid.uuid4()),
+        "I2611 042",
+        1,
+        "externalNumber",
+    ),
+    SupplierSystem.JIRA: ("zaakplatform", "/rest/api/3/", "24242", "ZP-4242", 2, None),
+    SupplierSystem.XURRENT: ("werkplekdienst", "/v1/", "74242", "74242", 1, None),
+}
+
+
+def e2e_config(
+    base: SchakelConfig, like: str, api_url: str, hooks_url: str, code: str
+) -> SchakelConfig:
+    original = unique_supplier(base, like)
+    supplier = original.model_copy(
         update={
-            "credentials": kpn.credentials.model_copy(
-                update={"api_base_url": f"{sn_url}/", "api_token_env": "SCHAKEL_E2E_SN_TOKEN"}
+            "credentials": original.credentials.model_copy(
+                update={"api_base_url": api_url, "api_token_env": "SCHAKEL_E2E_API_TOKEN"}
             )
         }
     )
@@ -223,124 +244,122 @@ def routed_status(body: bytes) -> tuple[str, str]:
     return event["subject"], event["data"]["ticket"]["status"]
 
 
+@pytest.mark.parametrize("system", list(SYSTEMS), ids=lambda s: s.value)
 async def test_two_way_sync_end_to_end(
+    system: SupplierSystem,
     kafka: KafkaBroker,
     example_config: SchakelConfig,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bootstrap = kafka.bootstrap
+    like, root, record_id, number, reject_writes, correlation_field = SYSTEMS[system]
     monkeypatch.setenv("SCHAKEL_E2E_FB_SECRET", FB_SECRET)
     monkeypatch.setenv("SCHAKEL_E2E_FB_TOKEN", FB_TOKEN)
-    monkeypatch.setenv("SCHAKEL_E2E_SN_TOKEN", SN_TOKEN)
+    monkeypatch.setenv("SCHAKEL_E2E_API_TOKEN", API_TOKEN)
     code = await fresh_gemeente(bootstrap)
     hooks = WebhookReceiver({"fb": FB_SECRET})
     store_url = f"sqlite+aiosqlite:///{tmp_path / 'schakel.db'}"
+    fake: FakeSupplierApi = fake_for(system)("unset", {API_TOKEN: "schakel-integration"})
 
-    async with serve(hooks.app) as hooks_url:
-        servicenow = FakeServiceNow("unset", {SN_TOKEN: "schakel-integration"})
-        async with serve(servicenow.app) as sn_url:
-            config = e2e_config(example_config, sn_url, hooks_url, code)
-            supplier = config.suppliers[0]
-            servicenow.supplier = supplier.id  # the supplier id is unique to this test
-            await ensure_topics(bootstrap, specs_for(config))
-            incidents_from = await end_offsets(bootstrap, INCIDENTS)
-            outbound_from = await end_offsets(bootstrap, outbound_topic(supplier.id))
+    async with serve(hooks.app) as hooks_url, fake.serving() as fake_url:
+        config = e2e_config(example_config, like, fake_url + root, hooks_url, code)
+        supplier = config.suppliers[0]
+        fake.supplier = supplier.id  # the supplier id is unique to this test
+        await ensure_topics(bootstrap, specs_for(config))
+        incidents_from = await end_offsets(bootstrap, INCIDENTS)
+        outbound_from = await end_offsets(bootstrap, outbound_topic(supplier.id))
 
-            async with running_hub(bootstrap, config, store_url) as hub:
-                # 1. the supplier's incident reaches the FB team's webhook
-                servicenow.create_incident(SYS_ID, "INC0424242")
-                await servicenow.emit(bootstrap, SYS_ID)
-                await settled(lambda: len(hooks.accepted["fb"]) == 1, "the first delivery")
-                hub_id, status = routed_status(next(iter(hooks.accepted["fb"].values())))
-                assert hub_id == servicenow.hub_id(SYS_ID) and status == "new"
-                ticket = f"/api/v1/tickets/{hub_id}"
-                await poll(hub.api, ticket, lambda t: t["status"] == "new")
+        async with running_hub(bootstrap, config, store_url) as hub:
+            # 1. the supplier's incident reaches the FB team's webhook
+            fake.create_incident(record_id, number)
+            assert await fake.emit(bootstrap, record_id) == 1
+            await settled(lambda: len(hooks.accepted["fb"]) == 1, "the first delivery")
+            hub_id, status = routed_status(next(iter(hooks.accepted["fb"].values())))
+            assert hub_id == fake.hub_id(record_id)
+            assert status in ("new", "in_progress")
+            ticket = f"/api/v1/tickets/{hub_id}"
+            await poll(hub.api, ticket, lambda t: t["status"] == status)
 
-                # 2. the FB comments; its client retries the same request
-                comment = {
-                    "action": "comment",
-                    "body": "Bij ons kan niemand zaken opslaan. Graag met spoed kijken.",
-                    "author": "Fatma Yilmaz",
-                }
-                key = {"Idempotency-Key": "e2e-comment-1"}
-                first = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
-                retry = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
-                assert first.status_code == retry.status_code == 202
-                comment_id = first.json()["reply_id"]
-                assert retry.json()["reply_id"] == comment_id
-                await poll(
-                    hub.api, f"{ticket}/replies/{comment_id}", lambda r: r["status"] == "applied"
-                )
+            # 2. the FB comments; its client retries the same request
+            comment = {
+                "action": "comment",
+                "body": "Bij ons kan niemand zaken opslaan. Graag met spoed kijken.",
+                "author": "Fatma Yilmaz",
+            }
+            key = {"Idempotency-Key": "e2e-comment-1"}
+            first = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
+            retry = await hub.api.post(f"{ticket}/replies", json=comment, headers=key)
+            assert first.status_code == retry.status_code == 202
+            comment_id = first.json()["reply_id"]
+            assert retry.json()["reply_id"] == comment_id
+            await poll(
+                hub.api, f"{ticket}/replies/{comment_id}", lambda r: r["status"] == "applied"
+            )
 
-                # 3. exactly one native update at the supplier, marked and correlated
-                [patch] = servicenow.accepted(SYS_ID)
-                assert patch.account == "schakel-integration"
-                assert patch.headers["authorization"] == f"Bearer {SN_TOKEN}"
-                assert patch.body["comments"].startswith("[schakel] Reactie van functioneel beheer")
-                assert "Bij ons kan niemand zaken opslaan." in patch.body["comments"]
-                assert patch.body["correlation_id"] == hub_id
-                assert patch.body["correlation_display"] == "Schakel"
+            # 3. exactly one native update at the supplier, marked (and correlated)
+            [write] = fake.accepted(record_id)
+            assert write.account == "schakel-integration"
+            assert write.headers["authorization"] == f"Bearer {API_TOKEN}"
+            text = fake.written_text(write)
+            assert text.startswith("[schakel] Reactie van functioneel beheer"), text
+            assert "Bij ons kan niemand zaken opslaan." in text
+            assert write.headers["idempotency-key"]
+            if correlation_field is not None:
+                assert write.body[correlation_field] == hub_id
 
-                # 4. the supplier's webhook of that change is an echo: no event, no delivery
-                await servicenow.emit(bootstrap, SYS_ID)
-                await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
+            # 4. the supplier's webhook of that change is an echo: no event, no delivery
+            assert await fake.emit(bootstrap, record_id) == 1
+            await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
 
-                # 5. the supplier resolves; the FB receives it
-                servicenow.supplier_update(
-                    SYS_ID,
-                    state="6",
-                    close_code="Solved (Permanently)",
-                    close_notes="Index van de zakentabel hersteld.",
-                )
-                await servicenow.emit(bootstrap, SYS_ID)
-                await settled(lambda: len(hooks.accepted["fb"]) == 2, "the resolved delivery")
-                statuses = [routed_status(b)[1] for b in hooks.accepted["fb"].values()]
-                assert statuses == ["new", "resolved"]  # nothing in between: the echo was ignored
-                await poll(hub.api, ticket, lambda t: t["status"] == "resolved")
+            # 5. the supplier resolves; the FB receives it
+            fake.resolve(record_id)
+            assert await fake.emit(bootstrap, record_id) == 1
+            await settled(lambda: len(hooks.accepted["fb"]) == 2, "the resolved delivery")
+            statuses = [routed_status(b)[1] for b in hooks.accepted["fb"].values()]
+            assert statuses == [status, "resolved"]  # nothing in between: the echo was ignored
+            await poll(hub.api, ticket, lambda t: t["status"] == "resolved")
+            assert not fake.reopened(record_id)
 
-                # 6. the FB rejects the resolution: the incident reopens at the supplier
-                reject = {"action": "reject_resolution", "reason": "Opslaan faalt nog steeds."}
-                rejected = await hub.api.post(f"{ticket}/replies", json=reject)
-                assert rejected.status_code == 202
-                reject_id = rejected.json()["reply_id"]
-                await poll(
-                    hub.api, f"{ticket}/replies/{reject_id}", lambda r: r["status"] == "applied"
-                )
-                patches = servicenow.accepted(SYS_ID)
-                assert len(patches) == 2
-                assert patches[1].body["state"] == "2"
-                assert patches[1].body["comments"].startswith("[schakel] Oplossing afgewezen")
-                record = servicenow.record(SYS_ID)
-                assert (record["state"], record["reopen_count"]) == ("2", "1")
+            # 6. the FB rejects the resolution: the incident reopens at the supplier
+            reject = {"action": "reject_resolution", "reason": "Opslaan faalt nog steeds."}
+            rejected = await hub.api.post(f"{ticket}/replies", json=reject)
+            assert rejected.status_code == 202
+            reject_id = rejected.json()["reply_id"]
+            await poll(hub.api, f"{ticket}/replies/{reject_id}", lambda r: r["status"] == "applied")
+            writes = fake.accepted(record_id)
+            assert len(writes) == 1 + reject_writes
+            assert fake.written_text(writes[1]).startswith("[schakel] Oplossing afgewezen")
+            assert fake.reopened(record_id)
 
-                # 7. and the echo of the reopen is ignored as well
-                await servicenow.emit(bootstrap, SYS_ID)
-                await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
-                summary = await poll(hub.api, ticket, lambda t: len(t["replies"]) == 2)
-                assert [r["status"] for r in summary["replies"]] == ["applied", "applied"]
-                assert summary["status"] == "in_progress"  # what Schakel wrote, not echoed
+            # 7. and the echo of the reopen is ignored as well
+            assert await fake.emit(bootstrap, record_id) == reject_writes
+            await normaliser_caught_up(bootstrap, hub.suffix, inbound_topic(supplier.id))
+            summary = await poll(hub.api, ticket, lambda t: len(t["replies"]) == 2)
+            assert [r["status"] for r in summary["replies"]] == ["applied", "applied"]
+            assert summary["status"] == "in_progress"  # what Schakel wrote, not echoed
 
-                events = await collect(
-                    bootstrap,
-                    INCIDENTS,
-                    incidents_from,
-                    lambda r: r.key == hub_id.encode(),
-                    count=2,
-                    settle_s=2.0,
-                )
-                assert [orjson.loads(e.value)["data"]["status"] for e in events] == [
-                    "new",
-                    "resolved",
-                ]
-                assert len(hooks.accepted["fb"]) == 2
-                commands = await collect(
-                    bootstrap,
-                    outbound_topic(supplier.id),
-                    outbound_from,
-                    lambda r: r.key == hub_id.encode(),
-                    count=2,
-                    settle_s=1.0,
-                )
-                actions = [OutboundCommand.model_validate_json(c.value).action for c in commands]
-                assert [a.value for a in actions] == ["comment", "reject_resolution"]
+            events = await collect(
+                bootstrap,
+                INCIDENTS,
+                incidents_from,
+                lambda r: r.key == hub_id.encode(),
+                count=2,
+                settle_s=2.0,
+            )
+            assert [orjson.loads(e.value)["data"]["status"] for e in events] == [
+                status,
+                "resolved",
+            ]
+            assert len(hooks.accepted["fb"]) == 2
+            commands = await collect(
+                bootstrap,
+                outbound_topic(supplier.id),
+                outbound_from,
+                lambda r: r.key == hub_id.encode(),
+                count=1 + reject_writes,
+                settle_s=1.0,
+            )
+            actions = [OutboundCommand.model_validate_json(c.value).action for c in commands]
+            # one command per native request: a Jira rejection is a comment and a transition
+            assert [a.value for a in actions] == ["comment"] + ["reject_resolution"] * reject_writes

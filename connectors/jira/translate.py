@@ -17,10 +17,9 @@ Supplier options (``ctx.options``), all custom field ids since those differ per 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from connectors._base import InboundRecord, SupplierContext, Translation
@@ -45,6 +44,7 @@ from connectors.jira._native import (
     rich_text,
     text,
 )
+from connectors.kit import TEXT_MAX, TITLE_MAX, clip, decode_object, epoch_ms, invalid_value
 from schemas import (
     Change,
     ChangeRisk,
@@ -70,10 +70,6 @@ from schemas import (
 
 __all__ = ["JiraTranslator"]
 
-_TITLE_MAX = 400
-_TEXT_MAX = 200_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 _ISSUE_EVENTS: dict[str, EventAction] = {
     "jira:issue_created": "created",
@@ -134,20 +130,13 @@ class JiraTranslator:
     # -- entry point -------------------------------------------------------------------------
 
     def translate(self, record: InboundRecord) -> Sequence[Translation]:
-        try:
-            document = orjson.loads(record.value)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"not valid JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise MalformedPayload("a Jira payload is a JSON object")
+        document = decode_object(record.value, "Jira")
         try:
             return [self._event(document, record.headers)]
         except ConnectorError:
             raise
         except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "record"
-            raise InvalidValue(field, error.get("input"), error["msg"]) from None
+            raise invalid_value(exc) from None
         except (OverflowError, ValueError, TypeError, RecursionError) as exc:
             # a safety net: any such case is a connector bug, reported as one
             raise MalformedPayload(f"{_UNEXPECTED}: {exc!r}"[:300]) from None
@@ -188,10 +177,10 @@ class JiraTranslator:
         if updated_at is None:
             raise MissingField("updated (or timestamp)", "Jira issue")
         recorded_at = happened or updated_at
-        version = _epoch_ms(updated_at)
+        version = epoch_ms(updated_at)
         deleted = webhook == "jira:issue_deleted"
         if deleted:
-            version = max(version, _epoch_ms(recorded_at))
+            version = max(version, epoch_ms(recorded_at))
 
         kind = issue_kind.kind
         hid = hub_id(self.ctx.supplier, kind, issue_id)
@@ -212,8 +201,8 @@ class JiraTranslator:
                 record_id=issue_id,
                 number=number,
             ),
-            title=_clip(text(fields.get("summary")).strip() or number or issue_id, _TITLE_MAX),
-            description=_clip(rich_text(fields.get("description"), "description"), _TEXT_MAX),
+            title=clip(text(fields.get("summary")).strip() or number or issue_id, TITLE_MAX),
+            description=clip(rich_text(fields.get("description"), "description"), TEXT_MAX),
             fields=fields,
             comments=comments,
             opened_at=_dt(fields.get("created"), "created"),
@@ -463,13 +452,13 @@ class JiraTranslator:
     def _custom_text(self, fields: JsonObject, field: str) -> str | None:
         if not field:
             return None
-        return _clip(rich_text(fields.get(field), field), _TEXT_MAX) or None
+        return clip(rich_text(fields.get(field), field), TEXT_MAX) or None
 
     # -- comments and origin -----------------------------------------------------------------
 
     def _comment(self, raw: JsonObject, hid: str, updated_at: datetime) -> Comment:
         comment_id = id_text(raw.get("id"))
-        body = _clip(rich_text(raw.get("body"), "comment.body"), _TEXT_MAX)
+        body = clip(rich_text(raw.get("body"), "comment.body"), TEXT_MAX)
         created = _dt(raw.get("created"), "comment.created")
         author = obj(raw.get("author"), "comment.author")
         name = label(author) or text(author.get("accountId")) or None
@@ -632,17 +621,9 @@ def _dt(value: object, field: str) -> datetime | None:
         raise InvalidValue(field, value, "a datetime in range") from None
 
 
-def _epoch_ms(moment: datetime) -> int:
-    return max((moment - _EPOCH) // _MS, 0)
-
-
 def _unknown_status(name: str, category: str) -> InvalidValue:
     return InvalidValue(
         "status",
         name or category,
         "a status name in the value map or a statusCategory of new, indeterminate or done",
     )
-
-
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -29,6 +29,7 @@ from typing import Any
 
 from connectors._base import SupplierContext, Translation
 from connectors.errors import InvalidValue, MissingField
+from connectors.kit import gemeente_codes
 from connectors.servicenow import _maps
 from connectors.servicenow._common import (
     SHORT_MAX,
@@ -51,8 +52,6 @@ from schemas import CiStatus, ConfigurationItem, EntityKind, EventAction, Suppli
 
 __all__ = ["CiReader"]
 
-_GEMEENTE = re.compile(r"GM\d{4}")
-_SEPARATORS = re.compile(r"[,;\s]+")
 _NOT_SLUG = re.compile(r"[^0-9a-z]+")
 
 
@@ -189,18 +188,7 @@ class CiReader:
 
     def _gemeenten(self, rec: Record) -> tuple[str, ...]:
         field = self.field_gemeenten
-        text = raw(rec, field).strip()
-        if not text:
-            return ()
-        codes = set()
-        for part in _SEPARATORS.split(text):
-            if not part:
-                continue
-            code = part.upper()
-            if _GEMEENTE.fullmatch(code) is None:
-                raise InvalidValue(field, text, "CBS gemeentecodes such as 'GM0505, GM0642'")
-            codes.add(code)
-        return tuple(sorted(codes))
+        return gemeente_codes(raw(rec, field), field)
 
     def _end(self, rec: Record, field: str, deleted: bool) -> tuple[str | None, str | None]:
         record_id, name = reference(rec, field)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ from connectors.errors import (
     MissingField,
     UnsupportedPayload,
 )
+from connectors.kit import gemeente_codes
 from connectors.topdesk import _maps
 from connectors.topdesk._native import (
     Json,
@@ -124,8 +125,6 @@ _PRIORITY_PREFIX = re.compile(
     r"|([1-5])\s*(?:$|[-–:.)]))",
     re.IGNORECASE,
 )
-_CODE_SEPARATORS = re.compile(r"[,;\s]+")
-_GEMEENTE = re.compile(r"GM[0-9]{4}")
 _BREAK = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _STATUS_FIELDS = ("status", "processingStatus", "phase", "currentPhase")
@@ -550,29 +549,18 @@ def _ci_ref(doc: Json) -> CiRef | None:
 
 
 def _gemeenten(value: object, field: str) -> tuple[str, ...]:
-    """CBS codes from a list or a comma/semicolon separated text; 4 digits get "GM"."""
-    raw: Iterable[object] = value if isinstance(value, list) else (value,)
-    codes: list[str] = []
-    for item in raw:
-        if item is None:
-            continue
-        if isinstance(item, str):
-            shown = item
-        elif isinstance(item, dict):
-            shown = name_of(item) or text(item.get("text"))
-        else:
-            raise InvalidValue(field, item, "CBS gemeentecodes as text or {name} options")
-        for part in _CODE_SEPARATORS.split(shown):
-            if not part:
-                continue
-            code = part.upper()
-            if len(code) == 4 and code.isdigit():
-                code = "GM" + code
-            if not _GEMEENTE.fullmatch(code):
-                raise InvalidValue(field, part, "CBS gemeentecodes such as GM0505")
-            if code not in codes:
-                codes.append(code)
-    return tuple(codes)
+    """CBS codes from a list (texts or ``{name}`` options) or a separated text."""
+    if isinstance(value, list):
+        names: list[object] = []
+        for item in value:
+            if isinstance(item, dict):
+                names.append(name_of(item) or text(item.get("text")))
+            elif item is None or isinstance(item, str):
+                names.append(item or "")
+            else:
+                raise InvalidValue(field, item, "CBS gemeentecodes as text or {name} options")
+        return gemeente_codes(names, field)
+    return gemeente_codes(value, field)
 
 
 def _required_when(doc: Json, field: str, entity: str) -> datetime:

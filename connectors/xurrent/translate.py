@@ -72,7 +72,6 @@ Mapping decisions
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +81,7 @@ from pydantic import ValidationError
 from connectors._base import InboundRecord, SupplierContext, Translation
 from connectors._valuemap import ValueMap
 from connectors.errors import InvalidValue, MalformedPayload, MissingField, UnsupportedPayload
+from connectors.kit import TEXT_MAX, TITLE_MAX, clip, gemeente_codes
 from connectors.xurrent import _maps
 from connectors.xurrent._native import (
     Body,
@@ -125,13 +125,9 @@ from schemas import (
 
 __all__ = ["XurrentTranslator"]
 
-_TITLE_MAX = 400
-_TEXT_MAX = 200_000
 _DELIVERY_HEADER = "x-xurrent-delivery"
 _CI_EVENTS: dict[str, EventAction] = {"ci.create": "created", "ci.update": "updated"}
 _DONE = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
-_GEMEENTE = re.compile(r"^GM\d{4}$")
-_SPLIT = re.compile(r"[\s,;]+")
 _FINISHED = (ChangeStatus.CLOSED, ChangeStatus.CANCELLED)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -233,8 +229,8 @@ class XurrentTranslator:
         common: dict[str, Any] = {
             "hub_id": hid,
             "supplier_ref": self._supplier_ref(payload, record_id, record_id),
-            "title": _clip(subject or record_id, _TITLE_MAX),
-            "description": _clip(text(payload, "description") or "", _TEXT_MAX),
+            "title": clip(subject or record_id, TITLE_MAX),
+            "description": clip(text(payload, "description") or "", TEXT_MAX),
             "supplier_status": status_code,
             "impact": impact,
             "ci": _ci_ref(payload),
@@ -398,7 +394,7 @@ class XurrentTranslator:
         )
         return Comment(
             comment_id=comment_id,
-            body=_clip(body, _TEXT_MAX),
+            body=clip(body, TEXT_MAX),
             visibility=Visibility.PUBLIC if internal is False else Visibility.INTERNAL,
             author=author,
             created_at=created,
@@ -444,11 +440,13 @@ class XurrentTranslator:
         ci = ConfigurationItem(
             hub_id=hid,
             supplier_ref=self._supplier_ref(payload, record_id, label or record_id),
-            name=_clip(name, _TITLE_MAX),
+            name=clip(name, TITLE_MAX),
             ci_class=_ci_class(payload),
             status=self.ci_status(status_code, field="status"),
             supplier_status=status_code,
-            gemeenten=_gemeenten(custom.get(self.field_gemeenten), self.field_gemeenten),
+            gemeenten=gemeente_codes(
+                custom.get(self.field_gemeenten), f"custom_fields.{self.field_gemeenten}"
+            ),
             fb_team=_custom_text(custom, self.field_fb_team),
             technical_supplier=self.ctx.supplier,
             gemma_component=_custom_text(custom, self.field_gemma),
@@ -563,36 +561,6 @@ def _custom_text(custom: dict[str, Any], field: str) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     raise InvalidValue(f"custom_fields.{field}", value, "a text")
-
-
-def _gemeenten(value: object, field: str) -> tuple[str, ...]:
-    """CBS codes from a list or a comma/space separated text; "0505" is read as GM0505."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        items: list[object] = list(_SPLIT.split(value))
-    elif isinstance(value, list):
-        items = list(value)
-    else:
-        raise InvalidValue(f"custom_fields.{field}", value, "CBS gemeentecodes (GM0505)")
-    codes: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise InvalidValue(f"custom_fields.{field}", item, "a CBS gemeentecode (GM0505)")
-        cbs = item.strip().upper()
-        if not cbs:
-            continue
-        if len(cbs) == 4 and cbs.isdigit():
-            cbs = "GM" + cbs
-        if not _GEMEENTE.match(cbs):
-            raise InvalidValue(f"custom_fields.{field}", item, "a CBS gemeentecode (GM0505)")
-        if cbs not in codes:
-            codes.append(cbs)
-    return tuple(codes)
-
-
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _invalid(exc: ValidationError) -> InvalidValue:

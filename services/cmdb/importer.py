@@ -56,7 +56,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -78,6 +77,7 @@ from rich.progress import (
 )
 
 from connectors import ConnectorError, InboundRecord
+from connectors.kit import gemeente_codes
 from connectors.servicenow import ServiceNowTranslator
 from schemas import ConfigurationItem, EntityKind, SupplierSystem, event_id, event_type, hub_id
 from schemas.envelope import DATASCHEMA, encode_event
@@ -118,7 +118,6 @@ CSV_COLUMNS = (
 )
 _REQUIRED = ("record_id", "name")
 _KNOWN = frozenset(CSV_COLUMNS)
-_SEPARATORS = re.compile(r"[;,\s]+")
 _TRUE = frozenset({"true", "1", "yes", "ja", "y", "j"})
 _FALSE = frozenset({"false", "0", "no", "nee", "n", ""})
 _CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
@@ -156,11 +155,11 @@ def detect_format(path: Path, head: bytes) -> ExportFormat:
 
 
 def _gemeenten(value: object) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v).strip().upper() for v in value if str(v).strip()]
-    return [p.upper() for p in _SEPARATORS.split(str(value)) if p]
+    """The connectors' one rule for CBS codes (so "0505" and "gm0505" are GM0505 here too)."""
+    try:
+        return list(gemeente_codes(value, "gemeenten"))
+    except ConnectorError as exc:
+        raise ValueError(exc.reason) from None
 
 
 def _relations(value: object) -> list[dict[str, Any]]:
@@ -232,7 +231,7 @@ class _Builder:
             },
             "name": name,
             "ci_class": _text(row.get("ci_class")) or "cmdb_ci",
-            "gemeenten": sorted(set(_gemeenten(row.get("gemeenten")))),
+            "gemeenten": _gemeenten(row.get("gemeenten")),
             "fb_team": _text(row.get("fb_team")),
             "gemma_component": _text(row.get("gemma_component")),
             "technical_supplier": _text(row.get("technical_supplier")) or self.supplier,

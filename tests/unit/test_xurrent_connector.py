@@ -320,7 +320,7 @@ def test_ci_custom_field_names_come_from_options() -> None:
         },
     }
     ci = _one(_translator(options=options), _record(body)).entity
-    assert ci.gemeenten == ("GM0505", "GM0482")
+    assert ci.gemeenten == ("GM0482", "GM0505")  # sorted: one rule (connectors.kit)
     assert (ci.gemma_component, ci.fb_team) == ("Zaakregistratiecomponent", "fb-zaken")
 
 

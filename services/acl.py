@@ -38,6 +38,7 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
 
 from schemas.topics import (
+    AUDIT,
     CHANGES,
     CIS,
     DEADLETTER,
@@ -198,17 +199,17 @@ def _gemeenten(config: SchakelConfig) -> list[str]:
 SERVICES: dict[str, Callable[[str, SchakelConfig], _Access]] = {
     "normaliser": _access_of(lambda c: [*_inbound(c), *NORMALISED], (*NORMALISED, DEADLETTER)),
     "router": _access_of((INCIDENTS, CHANGES, CIS), lambda c: [*_gemeenten(c), TRIAGE, DEADLETTER]),
-    "delivery": _access_of(_gemeenten, (DEADLETTER,)),
+    "delivery": _access_of(_gemeenten, (AUDIT, DEADLETTER)),
     "sync": _access_of(
         lambda c: [INCIDENTS, CHANGES, *_gemeenten(c), REPLIES],
-        lambda c: [*_outbound(c), DEADLETTER],
+        lambda c: [*_outbound(c), AUDIT, DEADLETTER],
     ),
     "gateway": _access_of((), _inbound, groups=False),
     "replies": _access_of((), (REPLIES,), groups=False),
     "cmdb-import": _access_of((), (CIS,), groups=False),
     "sla": _access_of((INCIDENTS, CHANGES), (SLA, DEADLETTER)),
     "feed": _access_of(
-        lambda c: [*NORMALISED, *_gemeenten(c), TRIAGE, SLA, REPLIES, DEADLETTER], ()
+        lambda c: [*NORMALISED, *_gemeenten(c), TRIAGE, SLA, REPLIES, AUDIT, DEADLETTER], ()
     ),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.topics import (
+    AUDIT,
     CHANGES,
     CIS,
     DEADLETTER,
@@ -90,12 +91,12 @@ def test_services_get_what_their_code_uses(example_config: SchakelConfig) -> Non
     assert _topics(rout, Operation.READ) == {INCIDENTS, CHANGES, CIS}
     assert _topics(rout, Operation.WRITE) == gemeenten | {TRIAGE, DEADLETTER}
     assert _topics(_of(bindings, "schakel-delivery"), Operation.READ) == gemeenten
-    assert _topics(_of(bindings, "schakel-delivery"), Operation.WRITE) == {DEADLETTER}
+    assert _topics(_of(bindings, "schakel-delivery"), Operation.WRITE) == {AUDIT, DEADLETTER}
     syn = _of(bindings, "schakel-sync")
     assert REPLIES in _topics(syn, Operation.READ)
     assert _topics(syn, Operation.WRITE) == {
         outbound_topic(s.id) for s in example_config.suppliers
-    } | {DEADLETTER}
+    } | {AUDIT, DEADLETTER}
     assert _topics(_of(bindings, "schakel-gateway"), Operation.WRITE) == inbound
     assert _topics(_of(bindings, "schakel-gateway"), Operation.READ) == set()
     assert _topics(_of(bindings, "schakel-replies"), Operation.WRITE) == {REPLIES}

@@ -33,10 +33,12 @@ MODELS: dict[str, type[BaseModel]] = {
 
 def _extra_models() -> dict[str, type[BaseModel]]:
     """Models that later packages add to the contract (kept out of the import cycle)."""
-    from schemas import audit, replies, routing, sla
+    from schemas import audit, changes, replies, routing, sla
 
     return {
         "auditentry.v1.json": audit.AuditEntry,
+        "changefinding.v1.json": changes.ChangeFinding,
+        "cloudevent-changefinding.v1.json": changes.ChangeFindingEvent,
         "cloudevent-audit.v1.json": audit.AuditEvent,
         "slaevent.v1.json": sla.SlaEvent,
         "cloudevent-slaevent.v1.json": CloudEvent[sla.SlaEvent],

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "AUDIT",
     "CHANGES",
+    "CHANGE_FINDINGS",
     "CIS",
     "DEADLETTER",
     "INBOUND_PATTERN",
@@ -37,6 +38,8 @@ SLA = "schakel.sla.v1"
 TRIAGE = "schakel.triage.v1"
 #: outcomes no other topic carries: deliveries, supplier calls, people's actions (schemas.audit)
 AUDIT = "schakel.audit.v1"
+#: findings of the change calendar (schemas.changes), keyed by finding id
+CHANGE_FINDINGS = "schakel.change-findings.v1"
 NORMALISED = (INCIDENTS, CHANGES, CIS)
 
 INBOUND_PREFIX = "schakel.inbound."
@@ -109,6 +112,7 @@ def topic_specs(
         TopicSpec(SLA, partitions, _retention(400)),
         TopicSpec(TRIAGE, 3, _retention(400)),
         TopicSpec(AUDIT, partitions, _retention(7 * 366)),
+        TopicSpec(CHANGE_FINDINGS, 3, _retention(400)),
     ]
     specs += [TopicSpec(inbound_topic(s), partitions, {**_retention(14), **big}) for s in suppliers]
     specs += [TopicSpec(outbound_topic(s), partitions, _retention(30)) for s in suppliers]

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from services.config._problems import Loc, problems_error
+from services.config.changes import ChangesConfig
 from services.config.errors import (
     UnknownGemeenteError,
     UnknownSupplierError,
@@ -635,6 +636,7 @@ class SchakelConfig(_Model):
     gemeenten: list[Gemeente] = Field(min_length=1)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    changes: ChangesConfig = Field(default_factory=ChangesConfig)
 
     _source_path: Path | None = PrivateAttr(default=None)
 
@@ -664,6 +666,12 @@ class SchakelConfig(_Model):
                         f"calendars: {', '.join(calendars)}",
                     )
                 )
+        codes = {g.code for g in self.gemeenten}
+        problems += [
+            (("changes", "gemeenten", code), f"unknown gemeente {code!r}")
+            for code in self.changes.gemeenten
+            if code not in codes
+        ]
         if problems:
             raise problems_error(problems)
         return self

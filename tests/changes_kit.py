@@ -17,9 +17,9 @@ from schemas import (
     SupplierSystem,
     hub_id,
 )
+from services.cmdb import CiTable
 from services.config import SchakelConfig
 from services.config.changes import ChangesConfig
-from services.router.cmdb import CiTable  # the hub's CI table (moving to services.cmdb)
 
 __all__ = ["T0", "CiTable", "change", "with_changes"]
 

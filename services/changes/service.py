@@ -2,9 +2,10 @@
 
 Two consumers and a timer on the runtime's broker:
 
-* the **CMDB feed** reads ``schakel.cis.v1`` without a consumer group (every process reads
-  the compacted topic whole) and keeps the CI table live; at :meth:`ChangesService.start`
-  the topic is read up to its end first, so the first evaluation knows the CMDB;
+* the **CMDB feed** (:class:`services.cmdb.CmdbFeed`) reads ``schakel.cis.v1`` without a
+  consumer group (every process reads the compacted topic whole) and keeps the CI table
+  live; the first evaluation waits until it caught up with the topic's end at start
+  (bounded by ``cmdb_load_timeout_s``);
 * the **calendar** reads ``schakel.changes.v1`` in batches in the group ``schakel-changes``:
   per batch, apply the changes (unreadable records become dead letters), evaluate, publish
   findings, notices and dead letters and wait for the acknowledgements, store the rows, and
@@ -19,7 +20,8 @@ replacement instance continues where the last one stopped.
 
 Overrides read from ``Runtime.overrides``: ``changes.store`` (an open
 :class:`~services.changes.store.ChangeStore`, else ``settings.store_url``), ``changes.cmdb``
-(the CI table; else a new ``services.cmdb.CiTable``), ``changes.tick`` (False: no timer).
+(a filled :class:`~services.cmdb.CiTable`, taken as loaded; else an empty one the feed
+fills), ``changes.tick`` (False: no timer).
 """
 
 from __future__ import annotations
@@ -27,51 +29,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from schemas import Change, CloudEvent, ConfigurationItem
+from schemas import Change, CloudEvent
 from schemas.topics import CHANGES, CIS
 from services.changes.calendar import ChangeCalendar, Evaluation
 from services.changes.errors import UnreadableChange
-from services.changes.graph import CiGraph
 from services.changes.store import ChangeStore
+from services.cmdb import FOLLOWER_GROUP, CiTable, CmdbFeed, cis_end_offsets
 from services.contract import Batch, Runtime, batch_subscriber
 from services.kafka import raw_batch_decoder, raw_batch_parser
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
-from services.topics_io import read_topic
 
-__all__ = ["GROUP_ID", "SERVICE", "ChangesService", "CiTableLike"]
+__all__ = ["GROUP_ID", "SERVICE", "ChangesService"]
 
 SERVICE = "changes"
 GROUP_ID = "schakel-changes"
 
 _CHANGE_EVENT = TypeAdapter(CloudEvent[Change])
-_CI_EVENT = TypeAdapter(CloudEvent[ConfigurationItem])
+
+
+async def _loaded() -> dict[int, int]:
+    return {}
+
 
 log = get_logger(__name__)
-
-
-class _KeyedRecord(Protocol):
-    @property
-    def key(self) -> bytes | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
-
-
-class CiTableLike(CiGraph, Protocol):
-    """The CI table the feed keeps: the graph queries plus the two updates."""
-
-    def apply(self, ci: ConfigurationItem) -> None: ...
-
-    def remove(self, hub_id: str) -> None: ...
-
-
-def _default_table() -> CiTableLike:
-    raise RuntimeError("the changes service needs the CI table: override 'changes.cmdb'")
 
 
 class ChangesService:
@@ -79,15 +64,15 @@ class ChangesService:
 
     name = SERVICE
 
-    def __init__(self) -> None:
+    def __init__(self, *, cmdb_load_timeout_s: float = 120.0) -> None:
         self._runtime: Runtime | None = None
         self._calendar: ChangeCalendar | None = None
-        self._table: CiTableLike | None = None
+        self._feed: CmdbFeed | None = None
+        self._load_timeout_s = cmdb_load_timeout_s
         self._store: ChangeStore | None = None
         self._owns_store = False
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
-        self.unreadable_cis = 0
 
     @property
     def calendar(self) -> ChangeCalendar:
@@ -103,13 +88,22 @@ class ChangesService:
 
     def bind(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        table = runtime.overrides.get("changes.cmdb")
-        self._table = table if table is not None else _default_table()
-        self._calendar = ChangeCalendar(runtime.config, self._table)
+        given: CiTable | None = runtime.overrides.get("changes.cmdb")
+        if given is not None:
+            self._feed = CmdbFeed(given, _loaded)
+        else:
+            bootstrap = runtime.settings.kafka_bootstrap
+
+            async def end_offsets() -> dict[int, int]:
+                return await cis_end_offsets(bootstrap)
+
+            self._feed = CmdbFeed(CiTable(), end_offsets)
+        feed = self._feed
+        self._calendar = ChangeCalendar(runtime.config, feed.table)
 
         @runtime.broker.subscriber(
             CIS,
-            group_id=None,
+            group_id=FOLLOWER_GROUP,
             batch=True,
             max_records=5000,
             batch_timeout_ms=50,
@@ -118,7 +112,7 @@ class ChangesService:
             decoder=raw_batch_decoder,
         )
         async def follow_cmdb(records: Any) -> None:
-            self.apply_cis(records)
+            await feed.apply(records)
 
         @batch_subscriber(runtime, CHANGES, group_id=GROUP_ID)
         async def plan_changes(records: Batch) -> None:
@@ -133,7 +127,6 @@ class ChangesService:
         else:
             self._store = store
         self.calendar.restore(await self.store.load())
-        await self._load_cmdb(runtime.settings.kafka_bootstrap)
         if runtime.overrides.get("changes.tick", True):
             self._timer = asyncio.create_task(self._tick(), name="changes-timer")
 
@@ -149,28 +142,11 @@ class ChangesService:
 
     # --- the steps -----------------------------------------------------------------------
 
-    def apply_cis(self, records: Sequence[_KeyedRecord]) -> None:
-        """Apply records of ``schakel.cis.v1`` in order (tombstones remove)."""
-        table = self._table
-        assert table is not None
-        unreadable = 0
-        for record in records:
-            if not record.value:
-                if record.key:
-                    table.remove(record.key.decode("utf-8", "replace"))
-                continue
-            try:
-                table.apply(_CI_EVENT.validate_json(record.value).data)
-            except ValidationError:
-                unreadable += 1
-        if unreadable:
-            self.unreadable_cis += unreadable
-            log.warning("unreadable CI events skipped", topic=CIS, count=unreadable)
-
     async def handle(self, records: Sequence[RawRecord]) -> None:
         """One batch of ``schakel.changes.v1``: returns once everything it produced is
         acknowledged and stored."""
         dead: list[OutboundMessage] = []
+        await self._cmdb_loaded()
         async with self._lock:
             for record in records:
                 try:
@@ -184,6 +160,7 @@ class ChangesService:
 
     async def evaluate_now(self) -> Evaluation:
         """Run one evaluation at the runtime's clock (what the timer does)."""
+        await self._cmdb_loaded()
         async with self._lock:
             return await self._step([])
 
@@ -214,17 +191,9 @@ class ChangesService:
             except Exception:  # the next tick tries again; the batch path is unaffected
                 log.exception("change calendar evaluation failed")
 
-    async def _load_cmdb(self, bootstrap: str) -> None:
-        batch: list[_KeyedRecord] = []
-        try:
-            async for record in read_topic(bootstrap, CIS):
-                batch.append(record)
-                if len(batch) >= 5000:
-                    self.apply_cis(batch)
-                    batch = []
-        except LookupError:
-            return  # no CMDB topic yet: the feed fills the table as CIs arrive
-        self.apply_cis(batch)
+    async def _cmdb_loaded(self) -> None:
+        if self._feed is not None and not self._feed.loaded:
+            await self._feed.wait_loaded(self._load_timeout_s)
 
     def _require(self) -> Runtime:
         if self._runtime is None:

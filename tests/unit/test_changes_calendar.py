@@ -248,8 +248,7 @@ async def test_service_batch_dead_letters_and_publishes(
     )
     service = ChangesService()
     service.bind(runtime)
-    service._runtime = runtime  # start() without Kafka: the store is given, no CMDB topic read
-    service._store = store
+    await service.start()  # the store and the CMDB are given: no Kafka
     dc, app = pair()
     records = [
         ticket_record(dc, 0),

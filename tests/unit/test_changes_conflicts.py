@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from schemas import ChangeStatus, EntityKind, hub_id
 from services.changes import Scheduled, collisions, detect, impact_of
+from services.cmdb import DEPENDS_ON, MAX_HOPS, SUPPORTS
 from services.config import SchakelConfig
-from services.router.cmdb import DEPENDS_ON, MAX_HOPS, SUPPORTS
 from tests.changes_kit import T0, CiTable, change, with_changes
 from tests.router_kit import ci
 

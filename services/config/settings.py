@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     store_url: str = Field(default="sqlite+aiosqlite:///schakel.db", min_length=1)
     http_host: str = Field(default="127.0.0.1", min_length=1)
     http_port: int = Field(default=8080, ge=1, le=65535)
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Deadline for a request's line and headers."
+    )
+    http_trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none (the peer address is the client).",
+    )
     gateway_port: int = Field(default=8088, ge=1, le=65535)
     replies_port: int = Field(default=8089, ge=1, le=65535)
     replies_source: str = Field(
@@ -189,6 +197,11 @@ class Settings(BaseSettings):
         if level not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
         return level
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """:attr:`http_trusted_proxies` as a list."""
+        return [p.strip() for p in self.http_trusted_proxies.split(",") if p.strip()]
 
     @property
     def log_level_number(self) -> int:

@@ -17,7 +17,6 @@ the body before the caller shows credentials where it can):
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterable, Mapping
@@ -28,6 +27,7 @@ from typing import Any, Literal
 import orjson
 
 from schemas.topics import inbound_topic
+from services import http
 from services.config import SchakelConfig
 from services.gateway.auth import (
     JwtKey,
@@ -47,6 +47,7 @@ from services.gateway.errors import (
     SupplierNotFound,
     SupplierUnavailable,
 )
+from services.http import declared_length
 from services.messaging import Headers, OutboundMessage
 
 __all__ = [
@@ -183,7 +184,7 @@ async def receive(
         )
     headers = incoming.headers
     method = _early_method(auth, headers)
-    _check_declared_length(headers.get("content-length"), gate.max_bytes)
+    _check_declared_length(headers, gate.max_bytes)
     body = await read_capped(incoming.body, gate.max_bytes, body_timeout_s)
     document: object
     if isinstance(auth, JwtKey):
@@ -223,28 +224,25 @@ def _signature(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _check_declared_length(content_length: str | None, cap: int) -> None:
-    if content_length is None:
-        return
-    if not (content_length.isascii() and content_length.isdigit()) or len(content_length) > 19:
-        raise MalformedRequest("Content-Length is not a number")
-    if int(content_length) > cap:
+def _check_declared_length(headers: Mapping[str, str], cap: int) -> None:
+    try:
+        declared = declared_length(headers)
+    except ValueError as exc:
+        raise MalformedRequest(str(exc)) from None
+    if declared is not None and declared > cap:
         raise BodyTooLarge(f"this supplier may send at most {cap} bytes")
 
 
 async def read_capped(chunks: AsyncIterable[bytes], cap: int, timeout_s: float) -> bytes:
     """The whole body, refused (413) as soon as it passes ``cap`` bytes, or (408) when it
     takes longer than ``timeout_s``; never more than ``cap`` bytes are held."""
-    body = bytearray()
-    try:
-        async with asyncio.timeout(timeout_s):
-            async for chunk in chunks:
-                if len(body) + len(chunk) > cap:
-                    raise BodyTooLarge(f"this supplier may send at most {cap} bytes")
-                body += chunk
-    except TimeoutError:
-        raise BodyTimeout(f"the body did not arrive within {timeout_s:g} s") from None
-    return bytes(body)
+    return await http.read_capped(
+        chunks,
+        cap,
+        timeout_s,
+        too_large=BodyTooLarge(f"this supplier may send at most {cap} bytes"),
+        too_slow=BodyTimeout(f"the body did not arrive within {timeout_s:g} s"),
+    )
 
 
 def _json(body: bytes) -> object:

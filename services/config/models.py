@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    PositiveFloat,
     PositiveInt,
     PrivateAttr,
     StringConstraints,
@@ -41,8 +42,12 @@ from services.config.errors import (
 __all__ = [
     "CI_OWNERS",
     "Channel",
+    "CockpitAccount",
+    "CockpitToken",
     "EmailChannel",
     "FbTeam",
+    "FeedConfig",
+    "FeedRetention",
     "Gemeente",
     "Priority",
     "Recipient",
@@ -622,6 +627,71 @@ class SlaConfig(_Model):
         raise KeyError(calendar_id)
 
 
+# --- the regie's cockpit (services/feed) ---------------------------------------------------
+
+
+class CockpitAccount(_Model):
+    """A person who signs in to the cockpit. ``role`` regie sees everything and may replay
+    dead letters and route by hand; ``fb`` sees only tickets routed to ``gemeente``.
+    ``password_hash`` is an argon2 hash (``schakel feed hash-password``), never a password."""
+
+    username: Slug
+    name: Text
+    role: Literal["regie", "fb"]
+    gemeente: GemeenteCode | None = None
+    password_hash: Annotated[str, StringConstraints(pattern=r"^\$argon2(id|i|d)\$")]
+
+    @model_validator(mode="after")
+    def _gemeente_for_fb(self) -> Self:
+        if (self.role == "fb") != (self.gemeente is not None):
+            raise problems_error([(("gemeente",), "an fb account needs a gemeente; regie none")])
+        return self
+
+
+class CockpitToken(_Model):
+    """A machine's bearer token for the cockpit's API: its value in ``token_env``."""
+
+    name: Slug
+    role: Literal["regie", "fb"]
+    gemeente: GemeenteCode | None = None
+    token_env: EnvVarName
+
+    @model_validator(mode="after")
+    def _gemeente_for_fb(self) -> Self:
+        if (self.role == "fb") != (self.gemeente is not None):
+            raise problems_error([(("gemeente",), "an fb token needs a gemeente; regie none")])
+        return self
+
+
+RetainedTable = Literal["tickets", "audit", "dead_letters", "cis"]
+
+
+def _default_retention() -> dict[RetainedTable, float]:
+    return {"tickets": 7.0, "audit": 7.0, "dead_letters": 1.0}
+
+
+class FeedRetention(_Model):
+    """How long the hub keeps its records, in years (docs/RETENTION.md: the Archiefwet).
+
+    ``topics``: topic name -> years (Kafka's retention.ms); ``tables``: read-model table
+    (tickets, audit, dead_letters, cis) -> years; a table not named is kept."""
+
+    topics: dict[str, PositiveFloat] = Field(default_factory=dict)
+    tables: dict[RetainedTable, PositiveFloat] = Field(default_factory=_default_retention)
+
+
+class FeedConfig(_Model):
+    """The cockpit: its accounts and machine tokens, the variable holding the key that signs
+    session cookies (a random key per start when unset: sessions end with the process),
+    and retention."""
+
+    accounts: list[CockpitAccount] = Field(default_factory=list)
+    tokens: list[CockpitToken] = Field(default_factory=list)
+    session_secret_env: EnvVarName | None = None
+    session_hours: PositiveFloat = 10.0
+    retention: FeedRetention = Field(default_factory=FeedRetention)
+
+
 # --- the whole -------------------------------------------------------------------------
 
 
@@ -637,6 +707,7 @@ class SchakelConfig(_Model):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     changes: ChangesConfig = Field(default_factory=ChangesConfig)
+    feed: FeedConfig = Field(default_factory=FeedConfig)
 
     _source_path: Path | None = PrivateAttr(default=None)
 

@@ -25,7 +25,7 @@ from schemas.replies import (
     ReplyEvent,
     reply_type,
 )
-from schemas.routing import RecipientRef, RoutedTicket, RoutingDecision
+from schemas.routing import ROUTED_DATASCHEMA, RecipientRef, RoutedTicket, RoutingDecision
 from schemas.sla import (
     SLA_DATASCHEMA,
     SLA_TYPES,
@@ -57,6 +57,7 @@ __all__ = [
     "COMMAND_DATASCHEMA",
     "REPLY_DATASCHEMA",
     "REPLY_TYPES",
+    "ROUTED_DATASCHEMA",
     "SLA_DATASCHEMA",
     "SLA_TYPES",
     "Change",

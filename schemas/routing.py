@@ -9,7 +9,10 @@ from pydantic import BaseModel, Field
 from schemas._types import MODEL_CONFIG, GemeenteCode, UtcDatetime
 from schemas.tickets import Change, Incident
 
-__all__ = ["RecipientRef", "RoutedTicket", "RoutingDecision"]
+__all__ = ["ROUTED_DATASCHEMA", "RecipientRef", "RoutedTicket", "RoutingDecision"]
+
+#: ``dataschema`` of a routed event (``nl.itsm.<kind>.routed.v1``)
+ROUTED_DATASCHEMA = "urn:nld:schakel:schema:routedticket:v1"
 
 
 class RecipientRef(BaseModel):

@@ -9,23 +9,30 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from schemas.vocab import EntityKind
+
 __all__ = [
     "AUDIT",
     "CHANGES",
     "CHANGE_FINDINGS",
     "CIS",
     "DEADLETTER",
+    "GEMEENTE_PATTERN",
     "INBOUND_PATTERN",
     "INCIDENTS",
     "NORMALISED",
+    "NORMALISED_TOPIC",
+    "OUTBOUND_PATTERN",
     "REPLIES",
     "SLA",
     "TRIAGE",
     "TopicSpec",
+    "gemeente_of_topic",
     "gemeente_topic",
     "inbound_topic",
     "outbound_topic",
     "supplier_of_inbound",
+    "supplier_of_outbound",
     "topic_specs",
 ]
 
@@ -41,10 +48,21 @@ AUDIT = "schakel.audit.v1"
 #: findings of the change calendar (schemas.changes), keyed by finding id
 CHANGE_FINDINGS = "schakel.change-findings.v1"
 NORMALISED = (INCIDENTS, CHANGES, CIS)
+#: the topic of each kind of normalised event
+NORMALISED_TOPIC: Mapping[EntityKind, str] = {
+    EntityKind.INCIDENT: INCIDENTS,
+    EntityKind.CHANGE: CHANGES,
+    EntityKind.CI: CIS,
+}
 
 INBOUND_PREFIX = "schakel.inbound."
+#: subscription patterns (regular expressions) for the topics of every supplier / gemeente
 INBOUND_PATTERN = r"schakel\.inbound\..+"
+OUTBOUND_PATTERN = r"schakel\.outbound\..+"
+GEMEENTE_PATTERN = r"schakel\.gemeente\..+\.v1"
 _INBOUND = re.compile(r"^schakel\.inbound\.([a-z0-9][a-z0-9-]*)$")
+_OUTBOUND = re.compile(r"^schakel\.outbound\.([a-z0-9][a-z0-9-]*)$")
+_GEMEENTE = re.compile(r"^schakel\.gemeente\.(GM[0-9]{4})\.v1$")
 
 _DAY_MS = 24 * 3600 * 1000
 
@@ -64,6 +82,18 @@ def gemeente_topic(code: str) -> str:
 def supplier_of_inbound(topic: str) -> str | None:
     """The supplier id an inbound topic belongs to, or None for any other topic."""
     match = _INBOUND.match(topic)
+    return match.group(1) if match else None
+
+
+def supplier_of_outbound(topic: str) -> str | None:
+    """The supplier id an outbound topic belongs to, or None for any other topic."""
+    match = _OUTBOUND.match(topic)
+    return match.group(1) if match else None
+
+
+def gemeente_of_topic(topic: str) -> str | None:
+    """``GM0505`` for ``schakel.gemeente.GM0505.v1``; None for any other topic."""
+    match = _GEMEENTE.match(topic)
     return match.group(1) if match else None
 
 

@@ -11,7 +11,8 @@ once. :class:`BrokerPublisher` sends through FastStream's broker one message at 
 the adapter for FastStream's in-memory ``TestKafkaBroker`` in flow tests.
 
 The dead-letter channel keeps the original bytes, key and headers of a record, and adds
-headers naming the error, its class and where the record came from (all ``schakel-dlq-*``).
+headers naming the error, its class and where the record came from (all ``schakel-dlq-*``,
+named in :mod:`schemas.wire`: the regie reads them, so they are part of the wire contract).
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
+from schemas.wire import (
+    DLQ_ERROR,
+    DLQ_ERROR_CLASS,
+    DLQ_FAILED_AT,
+    DLQ_OFFSET,
+    DLQ_PARTITION,
+    DLQ_PREFIX,
+    DLQ_SERVICE,
+    DLQ_TOPIC,
+    Headers,
+)
 from services.config import KafkaSecurity
 from services.kafka import client_options
 from services.logs import get_logger
@@ -56,21 +68,12 @@ __all__ = [
     "reject",
 ]
 
-DLQ_ERROR = "schakel-dlq-error"
-DLQ_ERROR_CLASS = "schakel-dlq-error-class"
-DLQ_TOPIC = "schakel-dlq-topic"
-DLQ_PARTITION = "schakel-dlq-partition"
-DLQ_OFFSET = "schakel-dlq-offset"
-DLQ_SERVICE = "schakel-dlq-service"
-DLQ_FAILED_AT = "schakel-dlq-failed-at"
 
 log = get_logger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _REASON_MAX = 1000
 MAX_BATCH_BYTES = 1024 * 1024
-
-Headers = tuple[tuple[str, bytes], ...]
 
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
@@ -362,7 +365,7 @@ def dead_letter(
 
     A replayed record that fails again gets fresh ``schakel-dlq-*`` headers, not a second set.
     """
-    kept = [(name, raw or b"") for name, raw in headers if not name.startswith("schakel-dlq-")]
+    kept = [(name, raw or b"") for name, raw in headers if not name.startswith(DLQ_PREFIX)]
     kept += [
         (DLQ_ERROR, clean_reason(reason).encode()),
         (DLQ_ERROR_CLASS, type(error).__name__.encode()),

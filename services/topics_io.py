@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas.wire import DLQ_OFFSET, DLQ_PARTITION, DLQ_PREFIX, DLQ_TOPIC, REPLAYED_FROM
 from services.kafka import MAX_REQUEST_BYTES, client_options, wait_for_broker
-from services.messaging import DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 
 __all__ = [
     "ConsumedRecord",
@@ -127,10 +127,8 @@ async def replay_dead_letters(
             target = rec.headers.get(DLQ_TOPIC, b"").decode()
             if not target:
                 continue
-            headers = [(k, v) for k, v in rec.headers.items() if not k.startswith("schakel-dlq-")]
-            headers.append(
-                ("schakel-replayed-from", f"{rec.topic}:{rec.partition}:{rec.offset}".encode())
-            )
+            headers = [(k, v) for k, v in rec.headers.items() if not k.startswith(DLQ_PREFIX)]
+            headers.append((REPLAYED_FROM, f"{rec.topic}:{rec.partition}:{rec.offset}".encode()))
             futures.append(await producer.send(target, rec.value, key=rec.key, headers=headers))
             done.append((rec.offset, target))
         await asyncio.gather(*futures)

@@ -26,6 +26,7 @@ from connectors.servicenow._common import Shared, header_text, operation_of
 from connectors.servicenow._incident import IncidentReader
 from connectors.servicenow._native import Record, raw, records_of
 from schemas import SupplierSystem
+from schemas.wire import OPERATION, TABLE
 
 __all__ = ["ServiceNowTranslator", "is_ci_table"]
 
@@ -63,8 +64,8 @@ class ServiceNowTranslator:
             raise UnsupportedPayload("ServiceNow response holds no records")
         headers = record.headers
         if headers:
-            hint = header_text(headers, "schakel-table") or header_text(headers, "x-snc-table")
-            op_header = header_text(headers, "schakel-operation")
+            hint = header_text(headers, TABLE) or header_text(headers, "x-snc-table")
+            op_header = header_text(headers, OPERATION)
         else:
             hint = op_header = ""
         if len(records) == 1:

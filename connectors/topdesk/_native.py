@@ -16,6 +16,7 @@ from typing import Any
 from connectors._time import parse_datetime
 from connectors.errors import InvalidValue, MissingField, UnsupportedPayload
 from schemas import EntityKind
+from schemas.wire import ENTITY
 
 __all__ = [
     "ENTITY_HEADER",
@@ -33,7 +34,7 @@ __all__ = [
 
 Json = dict[str, Any]
 
-ENTITY_HEADER = "schakel-entity"
+ENTITY_HEADER = ENTITY
 _INCIDENT_LINES = frozenset(
     {
         "firstline",

@@ -23,6 +23,7 @@ import orjson
 
 from connectors._time import parse_datetime
 from connectors.errors import AuthenticationFailed, InvalidValue, MalformedPayload
+from schemas.wire import VERIFIED
 
 __all__ = [
     "NO_TARGET",
@@ -42,8 +43,8 @@ __all__ = [
 
 Body = dict[str, Any]
 
-#: Set by the gateway on a record whose JWT signature it verified.
-VERIFIED_HEADER = "schakel-verified"
+#: Set by the gateway on a record whose JWT signature it verified (``jwt``).
+VERIFIED_HEADER = VERIFIED
 
 #: resolution_target_at / response_target_at may hold one of these instead of a datetime.
 NO_TARGET = frozenset({"best_effort", "no_target", "clock_stopped"})

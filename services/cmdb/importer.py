@@ -79,9 +79,9 @@ from rich.progress import (
 from connectors import ConnectorError, InboundRecord
 from connectors.kit import gemeente_codes
 from connectors.servicenow import ServiceNowTranslator
-from schemas import ConfigurationItem, EntityKind, SupplierSystem, event_id, event_type, hub_id
-from schemas.envelope import DATASCHEMA, encode_event
+from schemas import ConfigurationItem, EntityKind, SupplierSystem, event_id, hub_id
 from schemas.topics import CIS
+from schemas.wire import TABLE, encode_normalised
 from services.cmdb.errors import CmdbImportError, ImportProblem
 from services.config import SupplierConfig, supplier_context
 from services.kafka import wait_for_broker
@@ -120,7 +120,6 @@ _REQUIRED = ("record_id", "name")
 _KNOWN = frozenset(CSV_COLUMNS)
 _TRUE = frozenset({"true", "1", "yes", "ja", "y", "j"})
 _FALSE = frozenset({"false", "0", "no", "nee", "n", ""})
-_CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +298,7 @@ def _servicenow(
             [ImportProblem(file, 0, 'a ServiceNow export is {"result": [...]} (Table API)')]
         )
     translator = ServiceNowTranslator(supplier_context(supplier, config_dir))
-    hint = {"schakel-table": b"cmdb_ci"}
+    hint = {TABLE: b"cmdb_ci"}
     for index, record in enumerate(document["result"], start=1):
         if not isinstance(record, dict):
             yield index, ValueError("not a ServiceNow record object"), ""
@@ -397,30 +396,17 @@ def _load_json(content: bytes, file: str) -> object:
 def ci_message(
     ci: ConfigurationItem, native_key: str, supplier: SupplierConfig, *, topic: str = CIS
 ) -> OutboundMessage:
-    """The CloudEvent of one imported CI, keyed by its hub id."""
-    ev_id = event_id(supplier.id, native_key)
-    hub = ci.hub_id.encode()
-    value = encode_event(
-        id=ev_id,
+    """The CloudEvent of one imported CI, keyed by its hub id: the record the normaliser
+    publishes for the same CI arriving live (:func:`schemas.wire.encode_normalised`)."""
+    record = encode_normalised(
+        ci,
+        kind=EntityKind.CI,
+        action="deleted" if ci.deleted else "updated",
+        event_id=event_id(supplier.id, native_key),
         source=supplier.source_urn,
-        type=event_type(EntityKind.CI, "deleted" if ci.deleted else "updated"),
-        subject=ci.hub_id,
         time=ci.updated_at,
-        dataschema=DATASCHEMA[EntityKind.CI],
-        sequence=ci.version,
-        supplierid=supplier.id,
-        data=ci,
     )
-    return OutboundMessage(
-        topic=topic,
-        value=value,
-        key=hub,
-        headers=(
-            ("content-type", _CONTENT_TYPE),
-            ("schakel-event-id", ev_id.encode()),
-            ("schakel-hub-id", hub),
-        ),
-    )
+    return OutboundMessage(topic, record.value, record.key, record.headers)
 
 
 def _progress(console: Console) -> Progress:

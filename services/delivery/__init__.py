@@ -20,20 +20,17 @@ from services.delivery.channels import (
     idempotency_key,
 )
 from services.delivery.pipeline import (
-    GEMEENTE_PATTERN,
     BatchResult,
     ChannelFactory,
     Deliverer,
     DeliveryOptions,
     Sinks,
     build_deliverer,
-    gemeente_of_topic,
 )
 from services.delivery.retry import RetryPolicy, deliver_with_retries, parse_retry_after
 from services.delivery.store import DeliveryStore, Thread
 
 __all__ = [
-    "GEMEENTE_PATTERN",
     "GROUP_ID",
     "BatchResult",
     "Channel",
@@ -55,7 +52,6 @@ __all__ = [
     "compose_message",
     "deliver_with_retries",
     "external_number",
-    "gemeente_of_topic",
     "idempotency_key",
     "incident_request",
     "parse_retry_after",

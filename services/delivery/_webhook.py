@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import httpx
 
+from schemas.wire import CLOUDEVENTS_JSON
 from services.config.models import WebhookChannel
 from services.delivery._http import check_response, env_secret, transport_error
 from services.delivery._signing import sign_body
 from services.delivery.channels import Delivery, Receipt
 
-__all__ = ["CONTENT_TYPE", "WebhookSink"]
+__all__ = ["WebhookSink"]
 
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+_CONTENT_TYPE = CLOUDEVENTS_JSON.decode()
 
 
 class WebhookSink:
@@ -33,7 +34,7 @@ class WebhookSink:
         """The request headers of ``delivery``, signature included."""
         secret = env_secret(self._config.secret_env, f"webhook {self._url}")
         return {
-            "Content-Type": CONTENT_TYPE,
+            "Content-Type": _CONTENT_TYPE,
             "X-Schakel-Signature": sign_body(delivery.body, secret),
             "Idempotency-Key": delivery.idempotency_key,
             "X-Schakel-Event-Id": delivery.event_id,

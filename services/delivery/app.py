@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
+from schemas.topics import GEMEENTE_PATTERN
 from services.delivery.pipeline import (
-    GEMEENTE_PATTERN,
     Deliverer,
     DeliveryOptions,
     build_deliverer,

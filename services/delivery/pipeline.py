@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from pydantic import ValidationError
 
 from schemas import CloudEvent, RoutedTicket
 from schemas.audit import AuditEntry, AuditOutcome
+from schemas.topics import gemeente_of_topic
 from services.audit import audit_message
 from services.config.models import (
     EmailChannel,
@@ -74,31 +74,21 @@ from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
 
 __all__ = [
-    "GEMEENTE_PATTERN",
     "SERVICE",
     "BatchResult",
     "ChannelFactory",
     "Deliverer",
     "DeliveryOptions",
     "Sinks",
-    "gemeente_of_topic",
 ]
 
 SERVICE = "delivery"
-GEMEENTE_PATTERN = r"schakel\.gemeente\..+\.v1"
-_GEMEENTE_TOPIC = re.compile(r"^schakel\.gemeente\.(GM[0-9]{4})\.v1$")
 _ROUTED = CloudEvent[RoutedTicket]
 
 log = get_logger(__name__)
 
 #: builds the sink of one configured channel (tests pass fakes)
 ChannelFactory = Callable[[ChannelConfig], Channel]
-
-
-def gemeente_of_topic(topic: str) -> str | None:
-    """``GM0505`` for ``schakel.gemeente.GM0505.v1``; None for any other topic."""
-    match = _GEMEENTE_TOPIC.match(topic)
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,15 @@ from typing import Any, Literal
 import orjson
 
 from schemas.topics import inbound_topic
+from schemas.wire import (
+    GATEWAY_CONTENT_TYPE,
+    GATEWAY_SUPPLIER,
+    RECEIVED_AT,
+    REMOTE_ADDR,
+    REQUEST_ID,
+    VERIFIED,
+    Headers,
+)
 from services import http
 from services.config import SchakelConfig
 from services.gateway.auth import (
@@ -48,10 +57,10 @@ from services.gateway.errors import (
     SupplierUnavailable,
 )
 from services.http import declared_length
-from services.messaging import Headers, OutboundMessage
+from services.messaging import OutboundMessage
 
 __all__ = [
-    "CONTENT_TYPE",
+    "GATEWAY_CONTENT_TYPE",
     "GATEWAY_SUPPLIER",
     "KEY_HEADER",
     "PASS_THROUGH",
@@ -71,15 +80,9 @@ __all__ = [
     "ticket_key",
 ]
 
-# Headers of the Kafka record (values are bytes).
-RECEIVED_AT = "schakel-received-at"
-GATEWAY_SUPPLIER = "schakel-gateway-supplier"
-CONTENT_TYPE = "schakel-content-type"
-REMOTE_ADDR = "schakel-remote-addr"
-REQUEST_ID = "schakel-request-id"
-#: How the gateway verified the record: ``hmac``, ``bearer`` or ``jwt``. The Xurrent
-#: translator decodes a JWT body only under ``jwt`` (connectors/xurrent: VERIFIED_HEADER).
-VERIFIED = "schakel-verified"
+# Headers of the Kafka record (values are bytes): named in schemas.wire (RECEIVED_AT,
+# GATEWAY_SUPPLIER, GATEWAY_CONTENT_TYPE, REMOTE_ADDR, REQUEST_ID, VERIFIED). The Xurrent
+# translator decodes a JWT body only under VERIFIED ``jwt``.
 #: Supplier headers copied onto the record (lower case), when present and printable.
 PASS_THROUGH = (
     "x-atlassian-webhook-identifier",
@@ -302,7 +305,7 @@ def _record_headers(gate: SupplierGate, incoming: Incoming, method: Method) -> H
     ]
     content_type = incoming.headers.get("content-type")
     if content_type is not None and _PRINTABLE.fullmatch(content_type):
-        headers.append((CONTENT_TYPE, content_type.encode()))
+        headers.append((GATEWAY_CONTENT_TYPE, content_type.encode()))
     if incoming.remote_addr:
         headers.append((REMOTE_ADDR, incoming.remote_addr.encode()))
     for name in PASS_THROUGH:

@@ -24,16 +24,15 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from connectors import NO_HEADERS, ConnectorError, InboundRecord, Translation, Translator
-from schemas import EntityKind, SchemaError, event_id, event_type
-from schemas.envelope import DATASCHEMA, encode_event
-from schemas.topics import CHANGES, CIS, INCIDENTS, supplier_of_inbound
+from schemas import SchemaError, event_id
+from schemas.topics import supplier_of_inbound
+from schemas.wire import encode_normalised
 from services.errors import PayloadTooLarge, RejectedRecord, UnknownSupplier
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
 from services.normaliser.transforms import redact_entity
 
 __all__ = [
-    "CONTENT_TYPE",
     "BatchResult",
     "Normaliser",
     "RawRecord",
@@ -41,9 +40,7 @@ __all__ = [
     "VersionGate",
 ]
 
-CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 SERVICE = "normaliser"
-TOPIC_OF = {EntityKind.INCIDENT: INCIDENTS, EntityKind.CHANGE: CHANGES, EntityKind.CI: CIS}
 
 log = get_logger(__name__)
 
@@ -211,31 +208,15 @@ class Normaliser:
                 "stale update ignored", hub_id=entity.hub_id, event_id=ev_id, version=entity.version
             )
             return
-        value = encode_event(
-            id=ev_id,
+        encoded = encode_normalised(
+            entity,
+            kind=translation.kind,
+            action=translation.action,
+            event_id=ev_id,
             source=self.routes[supplier].source,
-            type=event_type(translation.kind, translation.action),
-            subject=entity.hub_id,
             time=translation.recorded_at,
-            dataschema=DATASCHEMA[translation.kind],
-            sequence=entity.version,
-            supplierid=supplier,
-            data=entity,
         )
-        hub = entity.hub_id.encode()
-        result.messages.append(
-            OutboundMessage(
-                topic=TOPIC_OF[translation.kind],
-                value=value,
-                key=hub,
-                headers=(
-                    ("content-type", CONTENT_TYPE),
-                    ("schakel-event-id", ev_id.encode()),
-                    ("schakel-hub-id", hub),
-                    ("schakel-version", str(entity.version).encode()),
-                ),
-            )
-        )
+        result.messages.append(OutboundMessage(*encoded))
         result.normalised += 1
 
     def _reject(

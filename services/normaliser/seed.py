@@ -13,6 +13,7 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.topics import NORMALISED
+from schemas.wire import EVENT_ID, HUB_ID, VERSION
 from services.kafka import client_options
 from services.logs import get_logger
 from services.normaliser.pipeline import VersionGate
@@ -53,8 +54,8 @@ async def seed_gate(
             for tp, records in batch.items():
                 for record in records:
                     headers = dict(record.headers)
-                    hub, ev_id = headers.get("schakel-hub-id"), headers.get("schakel-event-id")
-                    version = headers.get("schakel-version")
+                    hub, ev_id = headers.get(HUB_ID), headers.get(EVENT_ID)
+                    version = headers.get(VERSION)
                     if hub and ev_id and version:
                         gate.observe(hub.decode(), int(version), ev_id.decode())
                         seen += 1

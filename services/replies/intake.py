@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from schemas import Priority, Visibility, derived_id
 from schemas.replies import Reply, ReplyAction, ReplyEvent
 from schemas.topics import REPLIES
+from schemas.wire import CLOUDEVENTS_JSON, CONTENT_TYPE, CORRELATION_ID, EVENT_ID, HUB_ID
 from services.messaging import OutboundMessage
 from services.replies.auth import TeamIdentity
 from services.replies.errors import InvalidReply, NotApplicable
-from services.sync import CORRELATION_HEADER, Correlation
+from services.sync import Correlation
 
 __all__ = [
-    "CONTENT_TYPE",
     "IDEMPOTENCY_KEY",
     "ReplyBody",
     "check_applicable",
@@ -36,7 +36,6 @@ __all__ = [
     "reply_message",
 ]
 
-CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 _RESOLUTION = (ReplyAction.ACCEPT_RESOLUTION, ReplyAction.REJECT_RESOLUTION)
@@ -131,9 +130,9 @@ def reply_message(event: ReplyEvent, correlation_id: str) -> OutboundMessage:
         value=event.model_dump_json().encode(),
         key=hub,
         headers=(
-            ("content-type", CONTENT_TYPE),
-            ("schakel-event-id", event.id.encode()),
-            ("schakel-hub-id", hub),
-            (CORRELATION_HEADER, correlation_id.encode()),
+            (CONTENT_TYPE, CLOUDEVENTS_JSON),
+            (EVENT_ID, event.id.encode()),
+            (HUB_ID, hub),
+            (CORRELATION_ID, correlation_id.encode()),
         ),
     )

@@ -50,7 +50,16 @@ from schemas import (
     derived_id,
     event_type,
 )
+from schemas.routing import ROUTED_DATASCHEMA
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic
+from schemas.wire import (
+    CLOUDEVENTS_JSON,
+    CONTENT_TYPE,
+    DESTINATION,
+    EVENT_ID,
+    HUB_ID,
+    SOURCE_EVENT_ID,
+)
 from services.cmdb import Affected, CiTable
 from services.config import CI_OWNERS, Gemeente, RoutingRule, SchakelConfig
 from services.logs import get_logger
@@ -62,8 +71,6 @@ __all__ = [
     "BASIS_CI_OWNER",
     "BASIS_RULE",
     "BASIS_TRIAGE",
-    "CONTENT_TYPE",
-    "ROUTED_DATASCHEMA",
     "TRIAGE_DESTINATION",
     "DecisionRecord",
     "Destination",
@@ -82,8 +89,6 @@ BASIS_CI_OWNER = "ci-owner"
 BASIS_TRIAGE = "triage"
 #: The destination name of the triage queue, where a gemeente code would be.
 TRIAGE_DESTINATION = "triage"
-ROUTED_DATASCHEMA = "urn:nld:schakel:schema:routedticket:v1"
-CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 SERVICE = "router"
 _MAX_NAMED = 3  # dependent CIs named in an explanation before "en N andere"
 
@@ -514,11 +519,11 @@ class Router:
                     value=value,
                     key=hub,
                     headers=(
-                        ("content-type", CONTENT_TYPE),
-                        ("schakel-event-id", routed_id.encode()),
-                        ("schakel-hub-id", hub),
-                        ("schakel-source-event-id", event.id.encode()),
-                        ("schakel-destination", name.encode()),
+                        (CONTENT_TYPE, CLOUDEVENTS_JSON),
+                        (EVENT_ID, routed_id.encode()),
+                        (HUB_ID, hub),
+                        (SOURCE_EVENT_ID, event.id.encode()),
+                        (DESTINATION, name.encode()),
                     ),
                 )
             )

@@ -29,7 +29,6 @@ from services.sync.errors import (
     Untranslatable,
 )
 from services.sync.pipeline import (
-    CORRELATION_HEADER,
     BatchResult,
     Syncer,
     command_message,
@@ -54,7 +53,6 @@ from services.sync.supplier_api import (
 
 __all__ = [
     "CORRELATION_GROUP",
-    "CORRELATION_HEADER",
     "GROUP_ID",
     "BatchResult",
     "CallResult",

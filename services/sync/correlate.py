@@ -12,7 +12,6 @@ counted and skipped, never dead-lettered here (the topics' own consumers judge t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,13 +19,12 @@ from typing import Any
 
 import orjson
 
-from schemas.topics import CHANGES, INCIDENTS
-from services.normaliser import RawRecord
+from schemas.topics import CHANGES, INCIDENTS, gemeente_of_topic
+from services.messaging import RawRecord
 from services.sync.store import Correlation, Route
 
 __all__ = ["CorrelationBatch", "read_batch"]
 
-_GEMEENTE_TOPIC = re.compile(r"^schakel\.gemeente\.(GM\d{4})\.v1$")
 _KIND_OF_TOPIC = {INCIDENTS: "incident", CHANGES: "change"}
 
 
@@ -58,11 +56,10 @@ def _read(record: RawRecord, batch: CorrelationBatch) -> None:
     if kind is not None:
         batch.tickets.append(_correlation(kind, data))
         return
-    match = _GEMEENTE_TOPIC.match(record.topic)
-    if match is None:
+    gemeente = gemeente_of_topic(record.topic)
+    if gemeente is None:
         batch.skipped += 1
         return
-    gemeente = match.group(1)
     ticket = _correlation(str(data["kind"]), data["ticket"])
     batch.tickets.append(ticket)
     routed_at = _when(data["decision"].get("decided_at")) or datetime.now(UTC)

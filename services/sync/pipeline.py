@@ -43,6 +43,16 @@ from schemas import EntityKind, SupplierRef, SupplierSystem, derived_id
 from schemas.audit import AuditEntry, AuditOutcome
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import outbound_topic
+from schemas.wire import (
+    COMMAND_ID,
+    CONTENT_TYPE,
+    CORRELATION_ID,
+    HUB_ID,
+    JSON,
+    REPLY_ID,
+    SENT_BY,
+    header_value,
+)
 from services.audit import audit_message
 from services.config import SchakelConfig, SupplierConfig, supplier_contexts
 from services.logs import get_logger
@@ -60,7 +70,6 @@ from services.sync.store import Correlation, CorrelationStore, ReplyRecord
 from services.sync.supplier_api import SupplierApi
 
 __all__ = [
-    "CORRELATION_HEADER",
     "SERVICE",
     "BatchResult",
     "Syncer",
@@ -71,8 +80,6 @@ __all__ = [
 ]
 
 SERVICE = "sync"
-CORRELATION_HEADER = "schakel-correlation-id"
-_JSON = b"application/json"
 
 #: What Schakel's own write makes of the ticket; its echo produces no event to say so.
 _EXPECTED_STATUS = {
@@ -179,21 +186,14 @@ def command_message(
         value=command.model_dump_json().encode(),
         key=hub,
         headers=(
-            ("content-type", _JSON),
-            ("schakel-hub-id", hub),
-            ("schakel-reply-id", command.reply_id.encode()),
-            ("schakel-command-id", command.command_id.encode()),
-            (CORRELATION_HEADER, correlation_id.encode()),
-            ("schakel-sent-by", b"hub" if sent_by_hub else b"supplier"),
+            (CONTENT_TYPE, JSON),
+            (HUB_ID, hub),
+            (REPLY_ID, command.reply_id.encode()),
+            (COMMAND_ID, command.command_id.encode()),
+            (CORRELATION_ID, correlation_id.encode()),
+            (SENT_BY, b"hub" if sent_by_hub else b"supplier"),
         ),
     )
-
-
-def _header(record: RawRecord, name: str) -> str | None:
-    for key, value in record.headers or ():
-        if key == name and value:
-            return value.decode("utf-8", "replace")
-    return None
 
 
 class Syncer:
@@ -267,12 +267,12 @@ class Syncer:
                     else "reply delivered again; applied once",
                     hub_id=reply.hub_id,
                     reply_id=reply.reply_id,
-                    correlation_id=_header(record, CORRELATION_HEADER) or reply.reply_id,
+                    correlation_id=header_value(record.headers, CORRELATION_ID) or reply.reply_id,
                     team=reply.team,
                 )
                 continue
             seen.add(reply.reply_id)
-            correlation_id = _header(record, CORRELATION_HEADER) or reply.reply_id
+            correlation_id = header_value(record.headers, CORRELATION_ID) or reply.reply_id
             try:
                 item = self._work(record, reply, correlations, routes, before, correlation_id)
             except ReplyRefused as exc:

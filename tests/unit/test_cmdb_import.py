@@ -57,7 +57,11 @@ async def test_csv_export_becomes_ci_events_keyed_by_hub_id(
         assert message.key == event.subject.encode() == event.data.hub_id.encode()
         assert event.source == supplier.source_urn and event.supplierid == "kpn"
         assert event.type == "nl.itsm.ci.updated.v1"
-        assert dict(message.headers)["schakel-event-id"] == event.id.encode()
+        headers = dict(message.headers)
+        assert headers["schakel-event-id"] == event.id.encode()
+        assert headers["schakel-hub-id"] == message.key
+        # the normaliser seeds its idempotency gate from this header at start
+        assert headers["schakel-version"] == str(event.data.version).encode()
         items[event.data.supplier_ref.record_id] = event.data
     zs = items["zs-01"]
     assert zs.hub_id == hub_id("kpn", EntityKind.CI, "zs-01")

@@ -7,13 +7,13 @@ import dataclasses
 import pytest
 
 from schemas import IncidentStatus
+from schemas.topics import gemeente_of_topic
 from services.config.models import EmailChannel, TopdeskChannel, WebhookChannel
 from services.delivery import (
     Delivery,
     channel_id,
     compose_message,
     external_number,
-    gemeente_of_topic,
     idempotency_key,
     incident_request,
 )

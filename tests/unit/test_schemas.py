@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from schemas import (
     CloudEvent,
+    ConfigurationItem,
     EntityKind,
     Impact,
     Incident,
@@ -26,6 +28,19 @@ from schemas import (
 )
 from schemas.envelope import EVENT_TYPES, encode_event
 from schemas.jsonschema import JSON_DIR, render_all
+from schemas.topics import (
+    CIS,
+    GEMEENTE_PATTERN,
+    INBOUND_PATTERN,
+    OUTBOUND_PATTERN,
+    gemeente_of_topic,
+    gemeente_topic,
+    inbound_topic,
+    outbound_topic,
+    supplier_of_inbound,
+    supplier_of_outbound,
+)
+from schemas.wire import encode_normalised
 
 
 def test_json_schemas_match_the_models() -> None:
@@ -155,3 +170,50 @@ def test_envelope_writer_is_byte_for_byte_the_model(
     written = encode_event(**attributes, sequence=sequence, data=data)  # type: ignore[arg-type]
     model = CloudEvent[Incident](**attributes, sequence=str(sequence), data=data)  # type: ignore[arg-type]
     assert written == model.model_dump_json().encode()
+
+
+@given(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True))
+def test_supplier_topic_names_read_back(supplier: str) -> None:
+    inbound, outbound = inbound_topic(supplier), outbound_topic(supplier)
+    assert supplier_of_inbound(inbound) == supplier
+    assert supplier_of_outbound(outbound) == supplier
+    assert supplier_of_inbound(outbound) is None and supplier_of_outbound(inbound) is None
+    assert re.fullmatch(INBOUND_PATTERN, inbound) and not re.fullmatch(INBOUND_PATTERN, outbound)
+    assert re.fullmatch(OUTBOUND_PATTERN, outbound)
+    assert gemeente_of_topic(inbound) is None
+
+
+@given(st.from_regex(r"GM[0-9]{4}", fullmatch=True))
+def test_gemeente_topic_names_read_back(code: str) -> None:
+    topic = gemeente_topic(code)
+    assert gemeente_of_topic(topic) == code
+    assert re.fullmatch(GEMEENTE_PATTERN, topic)
+    assert supplier_of_inbound(topic) is None and supplier_of_outbound(topic) is None
+
+
+def test_normalised_records_carry_the_headers_consumers_rely_on() -> None:
+    ci = ConfigurationItem.model_validate(
+        {
+            "hub_id": hub_id("kpn", EntityKind.CI, "srv-1"),
+            "supplier_ref": {"supplier": "kpn", "system": "servicenow", "record_id": "srv-1"},
+            "name": "srv-1",
+            "ci_class": "cmdb_ci_server",
+            "updated_at": datetime(2026, 3, 1, tzinfo=UTC),
+            "version": 42,
+        }
+    )
+    ev_id = event_id("kpn", "srv-1@42")
+    source = source_urn("90000011", "servicenow-prod")
+    record = encode_normalised(
+        ci, kind=EntityKind.CI, action="updated", event_id=ev_id, source=source, time=ci.updated_at
+    )
+    assert record.topic == CIS and record.key == ci.hub_id.encode()
+    assert dict(record.headers) == {
+        "content-type": b"application/cloudevents+json; charset=utf-8",
+        "schakel-event-id": ev_id.encode(),
+        "schakel-hub-id": ci.hub_id.encode(),
+        "schakel-version": b"42",
+    }
+    event = CloudEvent[ConfigurationItem].model_validate_json(record.value)
+    assert (event.id, event.subject, event.sequence) == (ev_id, ci.hub_id, "42")
+    assert event.type == "nl.itsm.ci.updated.v1" and event.data == ci

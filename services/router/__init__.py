@@ -13,17 +13,11 @@ decision is stored and can be read back with ``schakel route explain <hub-id>``.
 
 from services.router._store import DecisionLog, SqlDecisionLog
 from services.router.app import GROUP_ID, RouterService, register, register_wiring
+from services.router.encoding import NormalisedEvent, decode_event, routed_event_id
 from services.router.errors import RouterError, UnreadableEvent
 from services.router.explain import StoredDecision, decision_history, explain, render_history
-from services.router.pipeline import (
-    DecisionRecord,
-    Destination,
-    NormalisedEvent,
-    Router,
-    RouteResult,
-    decode_event,
-    routed_event_id,
-)
+from services.router.pipeline import DecisionRecord, Router, RouteResult
+from services.router.policy import Destination, RoutingPolicy
 from services.router.rules import RuleSet, TicketFacts, check_references
 
 __all__ = [
@@ -36,6 +30,7 @@ __all__ = [
     "Router",
     "RouterError",
     "RouterService",
+    "RoutingPolicy",
     "RuleSet",
     "SqlDecisionLog",
     "StoredDecision",

@@ -39,6 +39,7 @@ from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, Descri
 
 from schemas.topics import (
     AUDIT,
+    CHANGE_FINDINGS,
     CHANGES,
     CIS,
     DEADLETTER,
@@ -208,6 +209,7 @@ SERVICES: dict[str, Callable[[str, SchakelConfig], _Access]] = {
     "replies": _access_of((), (REPLIES,), groups=False),
     "cmdb-import": _access_of((), (CIS,), groups=False),
     "sla": _access_of((INCIDENTS, CHANGES), (SLA, DEADLETTER)),
+    "changes": _access_of((CHANGES, CIS), lambda c: [CHANGE_FINDINGS, *_gemeenten(c), DEADLETTER]),
     "feed": _access_of(
         lambda c: [*NORMALISED, *_gemeenten(c), TRIAGE, SLA, REPLIES, AUDIT, DEADLETTER], ()
     ),

@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from schemas import Change, ChangeStatus, HoldReason, Incident, IncidentStatus
+from schemas.changes import NOTICE_BASIS
 from services.delivery.channels import Delivery
 from services.normaliser.transforms import redact_bsn
 
@@ -111,6 +112,8 @@ def facts(delivery: Delivery) -> list[tuple[str, str]]:
 
 
 def _heading(delivery: Delivery) -> str:
+    if delivery.routed.decision.basis == NOTICE_BASIS:
+        return "Aankondiging van een wijziging via Schakel / Change notice"
     if delivery.is_update:
         return "Update van een ticket via Schakel / Ticket update"
     return "Nieuw ticket via Schakel / New ticket"
@@ -148,8 +151,11 @@ def render_html(delivery: Delivery) -> str:
 
 
 def action_text(delivery: Delivery) -> str:
-    """The progress-trail entry of an update in the receiver's TOPdesk."""
+    """The progress-trail entry of an update in the receiver's TOPdesk (an advance notice
+    about a change: the notice itself, in words)."""
     ticket = delivery.routed.ticket
+    if delivery.routed.decision.basis == NOTICE_BASIS:
+        return f"Via Schakel: {redact_bsn(delivery.routed.decision.explanation)}"
     parts = [
         f"Update van {ticket.supplier_ref.supplier} ({_number(delivery)}) via Schakel:",
         f"status {status_text(ticket)}",

@@ -294,3 +294,29 @@ def test_config_refuses_unknown_gemeente(example_config: SchakelConfig) -> None:
         .maintenance_windows[0]
         .end
     )
+
+
+def test_delivery_renders_a_notice_as_a_notice(example_config: SchakelConfig) -> None:
+    from services.delivery._render import action_text, render_text
+    from services.delivery.channels import Delivery
+
+    calendar = ChangeCalendar(config(example_config), table())
+    calendar.apply(pair()[0])
+    _, event = notices_of(calendar.evaluate(NIGHT - timedelta(days=1)).messages)[0]
+    delivery = Delivery(
+        event_id=event.id,
+        hub_id=event.subject,
+        gemeente="GM0482",
+        team="fb-burgerzaken",
+        channel="email-x",
+        kind="change",
+        routed=event.data,
+        idempotency_key="k",
+        body=b"",
+        receiver_ref="thread-1",
+    )
+    text = render_text(delivery)
+    assert text.startswith("Aankondiging van een wijziging via Schakel")
+    assert "Aankondiging: wijziging CHG1 van kpn" in text
+    assert "'Burgerzaken-suite'" in text
+    assert action_text(delivery).startswith("Via Schakel: Aankondiging: wijziging CHG1")

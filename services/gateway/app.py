@@ -35,8 +35,8 @@ from services.gateway.auth import MIN_SECRET_BYTES, JwtKey, SharedSecret, Unconf
 from services.gateway.batcher import Batcher
 from services.gateway.errors import (
     Overloaded,
-    PublishFailed,
     SupplierNotFound,
+    WebhookNotStored,
     WebhookRefused,
 )
 from services.gateway.intake import (
@@ -132,7 +132,7 @@ def create_app(
     async def readyz(request: Request) -> Response:
         if await ready():
             return Response(b'{"status":"ready"}', media_type=_JSON)
-        exc = PublishFailed("the broker does not answer", retry_after=5)
+        exc = WebhookNotStored("the broker does not answer", retry_after=5)
         return problem_response(exc, request_id_of(request.headers))
 
     @app.exception_handler(StarletteHTTPException)
@@ -207,7 +207,7 @@ def _log_refusal(
     incoming: Incoming,
     exc: WebhookRefused,
 ) -> None:
-    if isinstance(exc, PublishFailed) and not isinstance(exc, Overloaded):
+    if isinstance(exc, WebhookNotStored) and not isinstance(exc, Overloaded):
         return  # the batcher logged the failed batch once
     known = supplier_id if supplier_id in gates else None  # never log arbitrary path text
     suppressed = throttle.admit((known or "", exc.slug))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.gateway.errors import Overloaded, PublishFailed
+from services.gateway.errors import Overloaded, WebhookNotStored
 from services.logs import get_logger
 from services.messaging import OutboundMessage, Publisher
 
@@ -60,12 +60,12 @@ class Batcher:
     async def publish(self, message: OutboundMessage) -> None:
         """Return once the broker acknowledged ``message``.
 
-        Raises :class:`PublishFailed` if the batch failed or was not acknowledged within
+        Raises :class:`WebhookNotStored` if the batch failed or was not acknowledged within
         ``timeout_s`` (the record may still arrive: senders retry, consumers are idempotent),
         :class:`Overloaded` if too many records wait already.
         """
         if self._closed:
-            raise PublishFailed("the gateway is shutting down", retry_after=RETRY_AFTER_S)
+            raise WebhookNotStored("the gateway is shutting down", retry_after=RETRY_AFTER_S)
         if self._waiting >= self._max_waiting:
             raise Overloaded("too many webhooks wait for the broker", retry_after=1)
         loop = asyncio.get_running_loop()
@@ -80,7 +80,7 @@ class Batcher:
             async with asyncio.timeout(self._timeout_s):
                 await future
         except TimeoutError:
-            raise PublishFailed(
+            raise WebhookNotStored(
                 f"the broker did not acknowledge within {self._timeout_s:g} s",
                 retry_after=RETRY_AFTER_S,
             ) from None
@@ -116,7 +116,7 @@ class Batcher:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(
-                        PublishFailed(
+                        WebhookNotStored(
                             "the broker did not acknowledge the webhook",
                             retry_after=RETRY_AFTER_S,
                         )

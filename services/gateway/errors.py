@@ -11,8 +11,8 @@ Exception tree::
             ├── MalformedRequest      400  body not JSON, bad X-Schakel-Key or Content-Length
             ├── BodyTooLarge          413  above the supplier's max_payload_bytes
             ├── BodyTimeout           408  the body did not arrive in time
-            ├── SupplierUnavailable   503  the supplier's secret is not configured
-            └── PublishFailed         503  the broker did not acknowledge (Retry-After)
+            ├── SupplierNotConfigured 503  the supplier's secret is not configured
+            └── WebhookNotStored      503  the broker did not acknowledge (Retry-After)
                 └── Overloaded        503  too many webhooks already wait for the broker
 
 ``detail`` is sent to the caller: it is always text the gateway wrote, never part of the
@@ -31,9 +31,9 @@ __all__ = [
     "MalformedRequest",
     "MissingCredentials",
     "Overloaded",
-    "PublishFailed",
+    "SupplierNotConfigured",
     "SupplierNotFound",
-    "SupplierUnavailable",
+    "WebhookNotStored",
     "WebhookRefused",
 ]
 
@@ -91,18 +91,18 @@ class BodyTimeout(WebhookRefused):
     title = "Webhook body not received in time"
 
 
-class SupplierUnavailable(WebhookRefused):
+class SupplierNotConfigured(WebhookRefused):
     status = 503
     slug = "supplier-not-configured"
     title = "Supplier cannot post webhooks"
 
 
-class PublishFailed(WebhookRefused):
+class WebhookNotStored(WebhookRefused):
     status = 503
     slug = "broker-unavailable"
     title = "Webhook not stored"
 
 
-class Overloaded(PublishFailed):
+class Overloaded(WebhookNotStored):
     slug = "overloaded"
     title = "Gateway overloaded"

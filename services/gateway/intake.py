@@ -53,8 +53,8 @@ from services.gateway.errors import (
     BodyTooLarge,
     MalformedRequest,
     MissingCredentials,
+    SupplierNotConfigured,
     SupplierNotFound,
-    SupplierUnavailable,
 )
 from services.http import declared_length
 from services.messaging import OutboundMessage
@@ -180,7 +180,7 @@ async def receive(
         raise SupplierNotFound("no supplier with this id posts webhooks here")
     auth = gate.auth
     if isinstance(auth, Unconfigured):
-        raise SupplierUnavailable(
+        raise SupplierNotConfigured(
             "webhook authentication is not configured for this supplier; "
             "the hub's operators have been told",
             retry_after=300,

@@ -39,7 +39,7 @@ from services.messaging import Publisher
 from services.replies.auth import TeamDirectory, TeamIdentity, team_directory
 from services.replies.errors import (
     InvalidReply,
-    PublishFailed,
+    ReplyNotStored,
     ReplyRequestRefused,
     TicketNotFound,
 )
@@ -165,7 +165,7 @@ def create_app(
                     correlation_id=request_id,
                     error=repr(exc)[:300],
                 )
-                raise PublishFailed("the broker did not take the reply", retry_after=5) from None
+                raise ReplyNotStored("the broker did not take the reply", retry_after=5) from None
         except ReplyRequestRefused as exc:
             return problem_response(exc, request_id)
         log.info(

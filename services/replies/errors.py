@@ -10,7 +10,7 @@ Exception tree::
             ├── InvalidReply           422  the body is not a valid reply
             ├── NotApplicable          409  the ticket's state does not allow it (accepting
             │                               an open ticket, "raising" to a lower priority)
-            └── PublishFailed          503  the broker did not acknowledge (Retry-After)
+            └── ReplyNotStored         503  the broker did not acknowledge (Retry-After)
 
 ``detail`` is sent to the caller: text the API wrote. A team never learns whether a ticket
 that was not routed to it exists (404 either way).
@@ -25,8 +25,8 @@ from services.errors import SchakelError
 __all__ = [
     "InvalidReply",
     "NotApplicable",
-    "PublishFailed",
     "RepliesError",
+    "ReplyNotStored",
     "ReplyRequestRefused",
     "TicketNotFound",
     "Unauthenticated",
@@ -81,7 +81,7 @@ class NotApplicable(ReplyRequestRefused):
     title = "Not applicable to the ticket's state"
 
 
-class PublishFailed(ReplyRequestRefused):
+class ReplyNotStored(ReplyRequestRefused):
     status = 503
     slug = "publish-failed"
     title = "Reply not accepted, try again"

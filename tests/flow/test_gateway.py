@@ -26,7 +26,7 @@ from services.config import SchakelConfig, Settings, SupplierConfig, SupplierCre
 from services.demo.gen_jira import jira_incident
 from services.gateway import Batcher, create_app
 from services.gateway.app import PROBLEM_BASE
-from services.gateway.errors import Overloaded, PublishFailed
+from services.gateway.errors import Overloaded, WebhookNotStored
 from services.messaging import OutboundMessage
 from tests.conftest import config_with_suppliers
 
@@ -455,18 +455,18 @@ async def test_batcher_groups_times_out_and_refuses_when_full() -> None:
     # three arrive: sent at once as one batch, without waiting for the delay
     await asyncio.wait_for(asyncio.gather(*(batcher.publish(message) for _ in range(3))), 1.0)
     assert [len(b) for b in publisher.batches] == [3]
-    # held acknowledgements: a timeout is a PublishFailed, a full gateway is Overloaded
+    # held acknowledgements: a timeout is a WebhookNotStored, a full gateway is Overloaded
     publisher.release.clear()
     waiting = [asyncio.create_task(batcher.publish(message)) for _ in range(4)]
     await asyncio.sleep(0)
     with pytest.raises(Overloaded):
         await batcher.publish(message)
     results = await asyncio.gather(*waiting, return_exceptions=True)
-    assert all(isinstance(r, PublishFailed) for r in results)
+    assert all(isinstance(r, WebhookNotStored) for r in results)
     publisher.release.set()
     await batcher.close()
     assert batcher.waiting == 0
-    with pytest.raises(PublishFailed):
+    with pytest.raises(WebhookNotStored):
         await batcher.publish(message)
 
 

@@ -277,9 +277,26 @@ class SupplierContract(_Model):
 
 
 class SupplierCredentials(_Model):
-    """Where the secrets for a supplier are: names of environment variables, never values."""
+    """Where the secrets for a supplier are: names of environment variables, never values.
+
+    How the gateway checks the supplier's webhooks (``webhook_secret_env`` holds either a
+    shared secret or, for Xurrent's signed webhooks, a PEM public key):
+
+    * ``webhook_auth``: a shared secret is used one way only, ``hmac`` (the body signed,
+      default) or ``bearer`` (the secret sent as a token, for tools that can only set a
+      header); a signing secret is never accepted as a bearer token;
+    * ``webhook_timestamp_window_s``: the supplier's tool sends ``X-Schakel-Timestamp``
+      (Unix seconds) and signs ``<timestamp>.<body>``; requests further from now are refused;
+    * ``webhook_jwt_audience`` (required for a public key) and
+      ``webhook_jwt_max_lifetime_s``: the signed JWT must carry this ``aud``, an ``exp`` at
+      most this far after its ``iat`` (and after now), and a ``jti`` not seen before.
+    """
 
     webhook_secret_env: EnvVarName | None = None
+    webhook_auth: Literal["hmac", "bearer"] = "hmac"
+    webhook_timestamp_window_s: PositiveInt | None = None
+    webhook_jwt_audience: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    webhook_jwt_max_lifetime_s: PositiveInt = 900
     api_token_env: EnvVarName | None = None
     api_base_url: HttpUrl | None = None
 

@@ -47,6 +47,7 @@ from services.gateway.intake import (
     receive,
     request_id_of,
 )
+from services.gateway.replay import ReplayGuard
 from services.kafka import client_options
 from services.logs import get_logger
 from services.messaging import Publisher
@@ -87,6 +88,7 @@ def create_app(
     batcher = batcher or Batcher(publisher)
     ready = readiness or BrokerProbe(settings.kafka_bootstrap)
     refusals = _Throttle(60.0)
+    replays = ReplayGuard()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -111,7 +113,13 @@ def create_app(
             received_at=datetime.now(UTC),
         )
         try:
-            await batcher.publish(await receive(gates, supplier_id, incoming))
+            message = await receive(gates, supplier_id, incoming, replays=replays)
+            try:
+                await batcher.publish(message)
+            except BaseException:
+                replays.forget(message)  # not stored: the supplier's retry is no replay
+                raise
+            replays.accepted(message)
         except WebhookRefused as exc:
             _log_refusal(refusals, gates, supplier_id, incoming, exc)
             return problem_response(exc, incoming.request_id)

@@ -3,12 +3,18 @@
 Each supplier has one secret, in the environment variable its configuration names
 (``credentials.webhook_secret_env``). What the secret is decides how the supplier signs:
 
-* a shared secret: an HMAC-SHA256 signature of the exact body, in ``X-Hub-Signature:
-  sha256=<hex>`` (Jira) or ``X-Schakel-Signature: <hex or base64>``, or the secret itself
-  as ``Authorization: Bearer <secret>`` (tools that can only set a header);
+* a shared secret, used one way only (``credentials.webhook_auth``): ``hmac``, an
+  HMAC-SHA256 signature of the exact body in ``X-Hub-Signature: sha256=<hex>`` (Jira) or
+  ``X-Schakel-Signature: <hex or base64>``, where a supplier with
+  ``webhook_timestamp_window_s`` signs ``<X-Schakel-Timestamp>.<body>`` and the timestamp
+  must be within the window; or ``bearer``, the secret itself as ``Authorization: Bearer
+  <secret>`` (tools that can only set a header). A signing secret is never a bearer token:
+  one captured bearer request would give the signing key away;
 * a PEM public key (``-----BEGIN PUBLIC KEY-----``, EC P-256): Xurrent's webhook policy,
-  the body is ``{"jwt": "<ES256 token>"}`` or the bare token, verified with that key. A
-  public key is no secret, so such a supplier can never use the shared-secret forms.
+  the body is ``{"jwt": "<ES256 token>"}`` or the bare token, verified with that key; the
+  token needs ``exp`` within the configured lifetime, the configured ``aud`` and a ``jti``
+  (whose reuse :mod:`services.gateway.replay` recognises). A public key is no secret, so
+  such a supplier can never use the shared-secret forms.
 
 The verifiers return on success and raise :class:`~services.gateway.errors.MissingCredentials`
 when there is nothing to verify, :class:`~services.gateway.errors.InvalidCredentials` when it
@@ -21,9 +27,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 import orjson
@@ -57,16 +64,22 @@ _MAX_TOKEN = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class SharedSecret:
-    """HMAC signature or bearer token with this secret."""
+    """HMAC signature (``mode="hmac"``, optionally with a signed timestamp within
+    ``window_s``) or bearer token (``mode="bearer"``) with this secret."""
 
     secret: bytes
+    mode: Literal["hmac", "bearer"] = "hmac"
+    window_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class JwtKey:
-    """ES256 JWT (Xurrent webhook policy) verified with this public key."""
+    """ES256 JWT (Xurrent webhook policy) verified with this public key, for ``audience``,
+    valid for at most ``max_lifetime_s``."""
 
     key: ec.EllipticCurvePublicKey
+    audience: str = ""
+    max_lifetime_s: int = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +95,51 @@ SupplierAuth = SharedSecret | JwtKey | Unconfigured
 # --- shared secrets ---------------------------------------------------------------------
 
 
-def verify_hmac(secret: str | bytes, body: bytes, header: str | None) -> None:
-    """Check an HMAC-SHA256 signature of ``body``.
+def verify_hmac(
+    secret: str | bytes,
+    body: bytes,
+    header: str | None,
+    *,
+    timestamp: str | None = None,
+    window_s: int | None = None,
+    now: float | None = None,
+) -> bytes:
+    """Check an HMAC-SHA256 signature of ``body``; the verified digest on success.
 
     ``header`` is ``sha256=<hex>`` (Jira's ``X-Hub-Signature``) or the bare digest as hex or
-    base64 (standard or URL-safe alphabet).
+    base64 (standard or URL-safe alphabet). With ``window_s``, ``timestamp`` (Unix seconds,
+    ``X-Schakel-Timestamp``) is required, signed with the body as ``<timestamp>.<body>``,
+    and at most ``window_s`` from ``now`` (default: the wall clock).
     """
     if header is None or not header.strip():
         raise MissingCredentials("no signature")
+    signed = body
+    if window_s is not None:
+        signed = _timestamped(body, timestamp, window_s, time.time() if now is None else now)
     provided = _digest_of(header.strip())
     if provided is None:
         raise InvalidCredentials(
             "the signature is not an HMAC-SHA256 digest (sha256=<hex>, hex or base64)"
         )
-    expected = hmac.new(_as_bytes(secret), body, hashlib.sha256).digest()
+    expected = hmac.new(_as_bytes(secret), signed, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, provided):
         raise InvalidCredentials("the signature does not match the body")
+    return expected
+
+
+def _timestamped(body: bytes, timestamp: str | None, window_s: int, now: float) -> bytes:
+    if timestamp is None or not timestamp.strip():
+        raise MissingCredentials(
+            "this supplier signs '<X-Schakel-Timestamp>.<body>': send X-Schakel-Timestamp"
+        )
+    text = timestamp.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        raise InvalidCredentials("X-Schakel-Timestamp must be Unix seconds")
+    if abs(now - int(text)) > window_s:
+        raise InvalidCredentials(
+            f"X-Schakel-Timestamp is more than {window_s} s from the gateway's clock"
+        )
+    return text.encode() + b"." + body
 
 
 def _digest_of(text: str) -> bytes | None:
@@ -187,6 +229,7 @@ def signed_token(body: bytes) -> str:
 _JWT_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.ExpiredSignatureError, "the JWT has expired"),
     (jwt.ImmatureSignatureError, "the JWT is not valid yet"),
+    (jwt.MissingRequiredClaimError, "the JWT lacks a required claim (exp, aud, jti)"),
     (jwt.InvalidAudienceError, "the JWT is for another audience"),
     (jwt.InvalidAlgorithmError, f"the JWT is not signed with {JWT_ALGORITHM}"),
     (jwt.InvalidSignatureError, "the JWT signature does not verify with this supplier's key"),
@@ -198,13 +241,17 @@ def verify_xurrent_jwt(
     body: bytes,
     public_key_pem: str | bytes | ec.EllipticCurvePublicKey,
     *,
-    audience: str | None = None,
+    audience: str,
+    max_lifetime_s: float = 900.0,
     leeway_s: float = 60.0,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Verify the ES256 JWT of a signed Xurrent webhook; its claims on success.
 
-    Only ES256 is accepted (no algorithm confusion); ``exp``/``nbf``/``iat`` are checked
-    when present, with ``leeway_s`` for clock skew; ``aud`` only when ``audience`` is given.
+    Only ES256 is accepted (no algorithm confusion). Required: ``exp`` (not passed, and at
+    most ``max_lifetime_s`` after ``iat`` when given and after now: a token valid for a
+    year is refused), ``aud`` equal to ``audience``, a non-empty ``jti`` (the caller
+    refuses its reuse); ``nbf``/``iat`` are checked when present; ``leeway_s`` for skew.
     """
     token = signed_token(body)
     key = (
@@ -219,7 +266,7 @@ def verify_xurrent_jwt(
             algorithms=[JWT_ALGORITHM],
             audience=audience,
             leeway=leeway_s,
-            options={"verify_aud": audience is not None},
+            options={"require": ["exp", "aud", "jti"], "verify_aud": True},
         )
     except jwt.PyJWTError as exc:
         reason = next(
@@ -227,7 +274,18 @@ def verify_xurrent_jwt(
             "the JWT does not verify",
         )
         raise InvalidCredentials(reason) from None
+    _check_lifetime(claims, max_lifetime_s, leeway_s, time.time() if now is None else now)
     return claims
+
+
+def _check_lifetime(claims: dict[str, Any], max_s: float, leeway_s: float, now: float) -> None:
+    exp, iat, jti = claims["exp"], claims.get("iat"), claims["jti"]
+    if not isinstance(jti, str) or not jti.strip() or len(jti) > 500:
+        raise InvalidCredentials("the JWT's jti must be a non-empty string")
+    if exp - now > max_s + leeway_s:
+        raise InvalidCredentials(f"the JWT is valid for longer than {max_s:g} s")
+    if isinstance(iat, int | float) and exp - iat > max_s:
+        raise InvalidCredentials(f"the JWT's lifetime (exp - iat) is above {max_s:g} s")
 
 
 # --- from configuration to credentials --------------------------------------------------
@@ -259,15 +317,25 @@ def resolve_credentials(
 
 
 def _credential_of(supplier: SupplierConfig, environ: Mapping[str, str]) -> SupplierAuth:
-    name = supplier.credentials.webhook_secret_env
+    credentials = supplier.credentials
+    name = credentials.webhook_secret_env
     if name is None:
         return Unconfigured("no credentials.webhook_secret_env in the configuration")
     value = environ.get(name, "").strip()
     if not value:
         return Unconfigured(f"environment variable {name} is not set")
     if is_public_key_pem(value):
+        if credentials.webhook_jwt_audience is None:
+            return Unconfigured(
+                "a public key needs credentials.webhook_jwt_audience (the JWTs' aud)"
+            )
         try:
-            return JwtKey(load_public_key(value))
+            key = load_public_key(value)
         except ValueError as exc:
             return Unconfigured(f"environment variable {name}: {exc}")
-    return SharedSecret(value.encode())
+        return JwtKey(key, credentials.webhook_jwt_audience, credentials.webhook_jwt_max_lifetime_s)
+    if credentials.webhook_auth == "bearer" and credentials.webhook_timestamp_window_s:
+        return Unconfigured("webhook_timestamp_window_s needs webhook_auth: hmac (a signature)")
+    return SharedSecret(
+        value.encode(), credentials.webhook_auth, credentials.webhook_timestamp_window_s
+    )

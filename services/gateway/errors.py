@@ -11,6 +11,7 @@ Exception tree::
             ├── MalformedRequest      400  body not JSON, bad X-Schakel-Key or Content-Length
             ├── BodyTooLarge          413  above the supplier's max_payload_bytes
             ├── BodyTimeout           408  the body did not arrive in time
+            ├── Replayed              409  a signed request (signature or JWT jti) seen before
             ├── SupplierNotConfigured 503  the supplier's secret is not configured
             └── WebhookNotStored      503  the broker did not acknowledge (Retry-After)
                 └── Overloaded        503  too many webhooks already wait for the broker
@@ -31,6 +32,7 @@ __all__ = [
     "MalformedRequest",
     "MissingCredentials",
     "Overloaded",
+    "Replayed",
     "SupplierNotConfigured",
     "SupplierNotFound",
     "WebhookNotStored",
@@ -89,6 +91,12 @@ class BodyTimeout(WebhookRefused):
     status = 408
     slug = "body-timeout"
     title = "Webhook body not received in time"
+
+
+class Replayed(WebhookRefused):
+    status = 409
+    slug = "replayed"
+    title = "Webhook already received"
 
 
 class SupplierNotConfigured(WebhookRefused):

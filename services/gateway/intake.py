@@ -8,8 +8,11 @@ the body before the caller shows credentials where it can):
    checked before the body is read (403);
 3. a ``Content-Length`` above the supplier's limit is refused unread (413); the body is read
    with the limit as a hard cap (413) and a deadline (408);
-4. the signature (HMAC over the exact bytes) or the Xurrent JWT is verified (401/403);
+4. the signature (HMAC over the exact bytes, or over ``<X-Schakel-Timestamp>.<body>`` for a
+   supplier with a timestamp window) or the Xurrent JWT is verified (401/403);
 5. the body must be JSON (400), unless it is a verified JWT;
+5a. a signed request seen before (same verified digest, or same JWT ``jti``) is a replay
+   (409, :mod:`services.gateway.replay`);
 6. the record: topic ``schakel.inbound.<supplier>`` of the *authenticated* supplier (never
    anything the body says), the original bytes, the key (``X-Schakel-Key`` or the ticket
    reference in the body), metadata headers.
@@ -18,6 +21,7 @@ the body before the caller shows credentials where it can):
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
@@ -53,9 +57,11 @@ from services.gateway.errors import (
     BodyTooLarge,
     MalformedRequest,
     MissingCredentials,
+    Replayed,
     SupplierNotConfigured,
     SupplierNotFound,
 )
+from services.gateway.replay import DEFAULT_TTL_S, ReplayGuard, replay_key
 from services.http import declared_length
 from services.messaging import OutboundMessage
 
@@ -68,6 +74,7 @@ __all__ = [
     "RECORD_LIMIT",
     "REMOTE_ADDR",
     "REQUEST_ID",
+    "TIMESTAMP_HEADER",
     "VERIFIED",
     "Incoming",
     "Method",
@@ -92,6 +99,10 @@ PASS_THROUGH = (
 )
 #: Request header naming the record key explicitly.
 KEY_HEADER = "x-schakel-key"
+#: Request header with the Unix time a timestamp-signing supplier signed with the body.
+TIMESTAMP_HEADER = "x-schakel-timestamp"
+#: Clock skew allowed on JWT times; a jti is remembered this much beyond its exp.
+JWT_LEEWAY_S = 60.0
 
 #: Inbound topics take records up to 8 MiB (schemas.topics); keep room for key and headers.
 RECORD_LIMIT = 8 * 1024 * 1024 - 64 * 1024
@@ -173,8 +184,14 @@ async def receive(
     incoming: Incoming,
     *,
     body_timeout_s: float = 30.0,
+    replays: ReplayGuard | None = None,
+    now: float | None = None,
 ) -> OutboundMessage:
-    """The record to publish for this webhook, or a :class:`WebhookRefused` subclass."""
+    """The record to publish for this webhook, or a :class:`WebhookRefused` subclass.
+
+    With ``replays``, a signed request's proof is reserved there; the caller reports the
+    record's fate (``replays.accepted`` / ``replays.forget``). ``now``: Unix time (tests).
+    """
     gate = gates.get(supplier_id)
     if gate is None:
         raise SupplierNotFound("no supplier with this id posts webhooks here")
@@ -189,32 +206,60 @@ async def receive(
     method = _early_method(auth, headers)
     _check_declared_length(headers, gate.max_bytes)
     body = await read_capped(incoming.body, gate.max_bytes, body_timeout_s)
+    clock = time.time() if now is None else now
     document: object
+    proof: tuple[str, bytes, float] | None = None
     if isinstance(auth, JwtKey):
-        document = _webhook_of(verify_xurrent_jwt(body, auth.key))
+        claims = verify_xurrent_jwt(
+            body,
+            auth.key,
+            audience=auth.audience,
+            max_lifetime_s=auth.max_lifetime_s,
+            leeway_s=JWT_LEEWAY_S,
+            now=clock,
+        )
+        ttl = float(claims["exp"]) - clock + 2 * JWT_LEEWAY_S
+        proof = ("jwt", str(claims["jti"]).encode(), ttl)
+        document = _webhook_of(claims)
     else:
         if method == "hmac":
-            verify_hmac(auth.secret, body, _signature(headers))
+            digest = verify_hmac(
+                auth.secret,
+                body,
+                _signature(headers),
+                timestamp=headers.get(TIMESTAMP_HEADER),
+                window_s=auth.window_s,
+                now=clock,
+            )
+            ttl = 2.0 * auth.window_s if auth.window_s else DEFAULT_TTL_S
+            proof = ("hmac", digest, ttl)
         document = _json(body)
-    return OutboundMessage(
+    message = OutboundMessage(
         topic=gate.topic,
         value=body,
         key=_key(headers, gate.system, document),
         headers=_record_headers(gate, incoming, method),
     )
+    if replays is not None and proof is not None:
+        kind, evidence, ttl = proof
+        if not replays.reserve(replay_key(gate.supplier_id, kind, evidence), ttl, message):
+            raise Replayed("this signed request was received before; it is not stored again")
+    return message
 
 
 def _early_method(auth: SharedSecret | JwtKey, headers: Mapping[str, str]) -> Method:
     if isinstance(auth, JwtKey):
         return "jwt"
-    if _signature(headers) is not None:
+    if auth.mode == "hmac":
+        if _signature(headers) is None:
+            raise MissingCredentials(
+                "this supplier signs its webhooks: X-Hub-Signature: sha256=<hex> or "
+                "X-Schakel-Signature (a signing secret is never accepted as a bearer token)"
+            )
         return "hmac"
     authorization = headers.get("authorization")
     if authorization is None:
-        raise MissingCredentials(
-            "sign the body (X-Hub-Signature: sha256=<hex> or X-Schakel-Signature) "
-            "or send Authorization: Bearer <token>"
-        )
+        raise MissingCredentials("send Authorization: Bearer <token>")
     verify_bearer(auth.secret, authorization)
     return "bearer"
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import random
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -56,10 +57,25 @@ class FakePublisher:
         return [m for batch in self.batches for m in batch]
 
 
-def _with_env(supplier: SupplierConfig, env: str, **update: Any) -> SupplierConfig:
+XURRENT_AUD = "schakel-gateway"
+
+
+def _with_env(
+    supplier: SupplierConfig, env: str, credentials: dict[str, Any] | None = None, **update: Any
+) -> SupplierConfig:
     return supplier.model_copy(
-        update={"credentials": SupplierCredentials(webhook_secret_env=env), **update}
+        update={
+            "credentials": SupplierCredentials(webhook_secret_env=env, **(credentials or {})),
+            **update,
+        }
     )
+
+
+def _xurrent_token(claims: dict[str, Any]) -> str:
+    """A token of the supplier's webhook policy: aud, exp in 5 minutes, a fresh jti."""
+    now = datetime.now(UTC).timestamp()
+    base = {"aud": XURRENT_AUD, "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex}
+    return jwt.encode({**base, **claims}, XURRENT_KEY, algorithm="ES256")
 
 
 def _pem(key: ec.EllipticCurvePrivateKey) -> str:
@@ -79,8 +95,12 @@ def config(example_config: SchakelConfig, monkeypatch: pytest.MonkeyPatch) -> Sc
     return config_with_suppliers(
         example_config,
         _with_env(example_config.supplier("zaakplatform"), "GWTEST_JIRA", max_payload_bytes=4096),
-        _with_env(example_config.supplier("centric"), "GWTEST_TOPDESK"),
-        _with_env(example_config.supplier("werkplekdienst"), "GWTEST_XURRENT"),
+        _with_env(example_config.supplier("centric"), "GWTEST_TOPDESK", {"webhook_auth": "bearer"}),
+        _with_env(
+            example_config.supplier("werkplekdienst"),
+            "GWTEST_XURRENT",
+            {"webhook_jwt_audience": XURRENT_AUD},
+        ),
         _with_env(example_config.supplier("kpn"), "GWTEST_UNSET"),
     )
 
@@ -170,9 +190,9 @@ async def test_signed_jira_webhook_lands_unchanged_on_its_inbound_topic(gw: Gate
 
 
 async def test_plain_hex_and_base64_signatures_and_bearer_tokens(gw: Gateway) -> None:
-    _, body = _jira(2)
-    digest = hmac.new(JIRA_SECRET.encode(), body, hashlib.sha256).digest()
-    for signature in (digest.hex(), base64.b64encode(digest).decode()):
+    for serial, encode in ((2, bytes.hex), (12, lambda d: base64.b64encode(d).decode())):
+        _, body = _jira(serial)
+        signature = encode(hmac.new(JIRA_SECRET.encode(), body, hashlib.sha256).digest())
         response = await gw.client.post(
             "/webhooks/zaakplatform", content=body, headers={"X-Schakel-Signature": signature}
         )
@@ -196,15 +216,16 @@ async def test_plain_hex_and_base64_signatures_and_bearer_tokens(gw: Gateway) ->
 
 async def test_signed_xurrent_webhook_is_published_verified(gw: Gateway) -> None:
     webhook = {"event": "request.update", "object_id": 70112, "payload": {"id": 70112}}
-    token = jwt.encode({"data": webhook, "iat": NOW.timestamp()}, XURRENT_KEY, algorithm="ES256")
-    for body in (orjson.dumps({"jwt": token}), token.encode()):
+    bodies = (
+        orjson.dumps({"jwt": _xurrent_token({"data": webhook})}),
+        _xurrent_token({"data": webhook}).encode(),
+    )
+    for body in bodies:
         response = await gw.client.post(
             "/webhooks/werkplekdienst", content=body, headers={"x-xurrent-delivery": "5f0c-aa"}
         )
         assert response.status_code == 202, response.text
-    for record, body in zip(
-        gw.publisher.messages, (orjson.dumps({"jwt": token}), token.encode()), strict=True
-    ):
+    for record, body in zip(gw.publisher.messages, bodies, strict=True):
         assert record.topic == inbound_topic("werkplekdienst")
         assert record.value == body
         assert record.key == b"70112"
@@ -223,15 +244,13 @@ async def test_missing_credentials_are_401_and_wrong_ones_403(gw: Gateway) -> No
     missing = await gw.client.post("/webhooks/zaakplatform", content=body)
     assert "detail" in _problem(missing, 401)
     assert missing.headers["www-authenticate"].startswith("Bearer")
-    basic = await gw.client.post(
-        "/webhooks/zaakplatform", content=body, headers={"Authorization": "Basic eDp5"}
-    )
-    _problem(basic, 401)
+    for wrong_kind in ({"Authorization": "Basic eDp5"}, {"Authorization": "Bearer guessed"}):
+        response = await gw.client.post("/webhooks/zaakplatform", content=body, headers=wrong_kind)
+        _problem(response, 401)
     for headers in (
         {"X-Hub-Signature": _sign(body, "guessed-secret")},
         {"X-Hub-Signature": _sign(body + b" ")},
         {"X-Hub-Signature": "sha256=nonsense"},
-        {"Authorization": "Bearer guessed-secret"},
     ):
         response = await gw.client.post("/webhooks/zaakplatform", content=body, headers=headers)
         _problem(response, 403)
@@ -240,11 +259,11 @@ async def test_missing_credentials_are_401_and_wrong_ones_403(gw: Gateway) -> No
 
 async def test_a_supplier_cannot_write_into_another_suppliers_topic(gw: Gateway) -> None:
     _, body = _jira(4)
-    # the zaakplatform's valid signature, posted as centric: refused
+    # the zaakplatform's valid signature, posted as centric (a bearer-token supplier): refused
     response = await gw.client.post(
         "/webhooks/centric", content=body, headers={"X-Hub-Signature": _sign(body)}
     )
-    _problem(response, 403)
+    _problem(response, 401)
     response = await gw.client.post(
         "/webhooks/centric",
         content=body,
@@ -486,3 +505,116 @@ async def test_health_and_readiness(gw: Gateway) -> None:
     nowhere = await gw.client.post("/elsewhere", content=b"{}")
     assert nowhere.status_code == 404
     assert nowhere.headers["content-type"] == "application/problem+json"
+
+
+# -- replay, lifetimes, one use per secret --------------------------------------------------
+
+
+async def test_a_signing_secret_is_never_accepted_as_a_bearer_token(gw: Gateway) -> None:
+    _, body = _jira(21)
+    with structlog.testing.capture_logs() as logs:
+        response = await gw.client.post(
+            "/webhooks/zaakplatform",
+            content=body,
+            headers={"Authorization": f"Bearer {JIRA_SECRET}"},
+        )
+    assert "never accepted as a bearer token" in _problem(response, 401)["detail"]
+    assert not gw.publisher.messages
+    refused = [e for e in logs if e["event"] == "webhook refused"]
+    assert refused and refused[0]["supplier"] == "zaakplatform"
+    assert refused[0]["remote_addr"] == "203.0.113.7"
+    assert refused[0]["problem"] == "missing-credentials"
+
+
+async def test_an_exact_replay_of_a_signed_request_is_recognised(gw: Gateway) -> None:
+    _, body = _jira(22)
+    headers = {"X-Hub-Signature": _sign(body)}
+    first = await gw.client.post("/webhooks/zaakplatform", content=body, headers=headers)
+    assert first.status_code == 202, first.text
+    for _ in range(2):
+        again = await gw.client.post("/webhooks/zaakplatform", content=body, headers=headers)
+        assert _problem(again, 409)["type"] == PROBLEM_BASE + "replayed"
+    assert len(gw.publisher.messages) == 1
+
+
+async def test_a_retry_after_a_failed_store_is_no_replay(gw: Gateway) -> None:
+    _, body = _jira(23)
+    headers = {"X-Hub-Signature": _sign(body)}
+    gw.publisher.error = RuntimeError("broker down")
+    failed = await gw.client.post("/webhooks/zaakplatform", content=body, headers=headers)
+    _problem(failed, 503)
+    gw.publisher.error = None
+    retried = await gw.client.post("/webhooks/zaakplatform", content=body, headers=headers)
+    assert retried.status_code == 202, retried.text
+    assert [m.value for m in gw.publisher.messages] == [body]
+
+
+async def test_xurrent_tokens_need_a_bounded_life_the_audience_and_a_fresh_jti(
+    gw: Gateway,
+) -> None:
+    now = datetime.now(UTC).timestamp()
+    webhook = {"data": {"event": "request.update", "object_id": 70113}}
+    refused = {
+        "year old": {"iat": now - 366 * 86400, "exp": now + 60},
+        "valid for a year": {"iat": now, "exp": now + 366 * 86400},
+        "no exp": {"exp": None},
+        "other audience": {"aud": "someone-else"},
+        "no jti": {"jti": None},
+    }
+    for name, claims in refused.items():
+        token = _xurrent_token({**webhook, **claims})
+        if None in claims.values():  # drop the claim the case names
+            payload = jwt.decode(token, options={"verify_signature": False})
+            payload = {k: v for k, v in payload.items() if v is not None}
+            token = jwt.encode(payload, XURRENT_KEY, algorithm="ES256")
+        response = await gw.client.post("/webhooks/werkplekdienst", content=token.encode())
+        assert response.status_code == 403, (name, response.text)
+    token = _xurrent_token(webhook)
+    first = await gw.client.post("/webhooks/werkplekdienst", content=token.encode())
+    assert first.status_code == 202, first.text
+    # the same jti again, even wrapped differently or re-signed: a replay
+    wrapped = await gw.client.post("/webhooks/werkplekdienst", content=orjson.dumps({"jwt": token}))
+    _problem(wrapped, 409)
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    resigned = _xurrent_token({**webhook, "jti": jti, "exp": now + 200})
+    _problem(await gw.client.post("/webhooks/werkplekdienst", content=resigned.encode()), 409)
+    assert len(gw.publisher.messages) == 1
+
+
+async def test_a_supplier_with_a_timestamp_window_signs_the_time_with_the_body(
+    example_config: SchakelConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GWTEST_JIRA", JIRA_SECRET)
+    supplier = _with_env(
+        example_config.supplier("zaakplatform"),
+        "GWTEST_JIRA",
+        {"webhook_timestamp_window_s": 300},
+    )
+    publisher = FakePublisher()
+    app = create_app(
+        Settings(), config_with_suppliers(example_config, supplier), publisher, readiness=_always
+    )
+    transport = httpx.ASGITransport(app=app)
+    _, body = _jira(24)
+    now = int(datetime.now(UTC).timestamp())
+
+    def signed(ts: int) -> dict[str, str]:
+        mac = hmac.new(JIRA_SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256)
+        return {"X-Hub-Signature": "sha256=" + mac.hexdigest(), "X-Schakel-Timestamp": str(ts)}
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        _problem(
+            await client.post("/webhooks/zaakplatform", content=body, headers=signed(now - 900)),
+            403,
+        )
+        no_stamp = {"X-Hub-Signature": _sign(body)}
+        _problem(await client.post("/webhooks/zaakplatform", content=body, headers=no_stamp), 401)
+        restamped = {**signed(now - 900), "X-Schakel-Timestamp": str(now)}
+        _problem(await client.post("/webhooks/zaakplatform", content=body, headers=restamped), 403)
+        fresh = await client.post("/webhooks/zaakplatform", content=body, headers=signed(now))
+        assert fresh.status_code == 202, fresh.text
+        _problem(
+            await client.post("/webhooks/zaakplatform", content=body, headers=signed(now)), 409
+        )
+    await app.state.batcher.close()
+    assert [m.value for m in publisher.messages] == [body]

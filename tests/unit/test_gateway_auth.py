@@ -32,6 +32,8 @@ from services.gateway.auth import (
 )
 from services.gateway.errors import InvalidCredentials, MissingCredentials
 from services.gateway.intake import VERIFIED, ticket_key
+from services.gateway.replay import ReplayGuard, replay_key
+from services.messaging import OutboundMessage
 
 SECRET = "s3cret-for-the-zaakplatform-webhook"
 BODY = b'{"webhookEvent":"jira:issue_created","issue":{"key":"ZAAK-1"}}'
@@ -51,9 +53,28 @@ def _pem(key: Any) -> str:
     )
 
 
+AUD = "https://schakel.example/webhooks/werkplekdienst"
+
+
 def _token(claims: dict[str, Any] | None = None, key: Any = KEY, **options: Any) -> str:
-    body = {"event": "request.update", "object_id": 70112} if claims is None else claims
+    """A token with the claims a valid one needs (aud, exp in 5 min, a fresh jti), then
+    ``claims`` over them (None as a value removes a claim)."""
+    body: dict[str, Any] = {
+        "event": "request.update",
+        "object_id": 70112,
+        "aud": AUD,
+        "exp": time.time() + 300,
+        "jti": f"jti-{time.monotonic_ns()}",
+    }
+    body.update(claims or {})
+    body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, key, algorithm=options.pop("algorithm", "ES256"), **options)
+
+
+def _verify(body: bytes, key: Any = None, **options: Any) -> dict[str, Any]:
+    return verify_xurrent_jwt(
+        body, _pem(KEY) if key is None else key, audience=options.pop("audience", AUD), **options
+    )
 
 
 # -- HMAC ------------------------------------------------------------------------------
@@ -139,52 +160,73 @@ def test_no_bearer_token_is_missing(header: str | None) -> None:
 def test_signed_body_and_bare_token_verify_and_return_the_claims() -> None:
     token = _token({"data": {"event": "request.update", "object_id": 1}, "exp": time.time() + 60})
     for body in (orjson.dumps({"jwt": token}), token.encode(), b"\n" + token.encode() + b"\n"):
-        claims = verify_xurrent_jwt(body, _pem(KEY))
+        claims = _verify(body)
         assert claims["data"]["object_id"] == 1
-    assert verify_xurrent_jwt(token.encode(), load_public_key(_pem(KEY)))["data"]
+    assert _verify(token.encode(), load_public_key(_pem(KEY)))["data"]
 
 
 def test_jwt_signed_by_another_key_is_invalid() -> None:
     with pytest.raises(InvalidCredentials, match="does not verify"):
-        verify_xurrent_jwt(orjson.dumps({"jwt": _token(key=OTHER_KEY)}), _pem(KEY))
+        _verify(orjson.dumps({"jwt": _token(key=OTHER_KEY)}))
 
 
 def test_tampered_jwt_payload_is_invalid() -> None:
     header, _, signature = _token().split(".")
     forged = base64.urlsafe_b64encode(b'{"event":"request.update","object_id":666}').rstrip(b"=")
     with pytest.raises(InvalidCredentials):
-        verify_xurrent_jwt(f"{header}.{forged.decode()}.{signature}".encode(), _pem(KEY))
+        _verify(f"{header}.{forged.decode()}.{signature}".encode())
 
 
 def test_algorithm_confusion_and_unsigned_tokens_are_refused() -> None:
     pem = _pem(KEY)
     unsigned = jwt.encode({"event": "request.update"}, None, algorithm="none")
     with pytest.raises(InvalidCredentials):
-        verify_xurrent_jwt(orjson.dumps({"jwt": unsigned}), pem)
+        _verify(orjson.dumps({"jwt": unsigned}), pem)
     # HS256 "signed" with the public key as secret: the classic confusion attack.
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
     payload = base64.urlsafe_b64encode(b'{"event":"request.update"}').rstrip(b"=")
     mac = hmac.new(pem.encode(), header + b"." + payload, hashlib.sha256).digest()
     forged = header + b"." + payload + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")
     with pytest.raises(InvalidCredentials, match="ES256"):
-        verify_xurrent_jwt(forged, pem)
+        _verify(forged, pem)
 
 
 def test_expired_and_future_tokens_are_invalid_beyond_the_leeway() -> None:
-    pem = _pem(KEY)
     with pytest.raises(InvalidCredentials, match="expired"):
-        verify_xurrent_jwt(_token({"exp": time.time() - 120}).encode(), pem)
+        _verify(_token({"exp": time.time() - 120}).encode())
     with pytest.raises(InvalidCredentials, match="not valid yet"):
-        verify_xurrent_jwt(_token({"nbf": time.time() + 600}).encode(), pem)
-    verify_xurrent_jwt(_token({"exp": time.time() - 10}).encode(), pem)  # within 60 s leeway
+        _verify(_token({"nbf": time.time() + 600}).encode())
+    _verify(_token({"exp": time.time() - 10}).encode())  # within 60 s leeway
 
 
-def test_audience_is_checked_only_when_configured() -> None:
-    token = _token({"aud": "https://schakel.example/webhooks/werkplekdienst"}).encode()
-    verify_xurrent_jwt(token, _pem(KEY))
-    verify_xurrent_jwt(token, _pem(KEY), audience="https://schakel.example/webhooks/werkplekdienst")
+def test_a_token_needs_exp_aud_and_jti() -> None:
+    for missing in ("exp", "aud", "jti"):
+        with pytest.raises(InvalidCredentials, match="required claim"):
+            _verify(_token({missing: None}).encode())
+    with pytest.raises(InvalidCredentials, match="jti"):
+        _verify(_token({"jti": ""}).encode())
+
+
+def test_a_long_lived_token_is_refused() -> None:
+    now = time.time()
+    year_old = _token({"iat": now - 365 * 86400, "exp": now + 60}).encode()
+    with pytest.raises(InvalidCredentials, match="lifetime"):
+        _verify(year_old)
+    for_a_year = _token({"exp": now + 365 * 86400}).encode()
+    with pytest.raises(InvalidCredentials, match="longer than"):
+        _verify(for_a_year)
+    _verify(_token({"iat": now, "exp": now + 900}).encode())
+    with pytest.raises(InvalidCredentials, match="longer than"):
+        _verify(_token({"exp": now + 900}).encode(), max_lifetime_s=300)
+
+
+def test_the_audience_must_be_the_configured_one() -> None:
+    token = _token().encode()
+    _verify(token, audience=AUD)
     with pytest.raises(InvalidCredentials, match="audience"):
-        verify_xurrent_jwt(token, _pem(KEY), audience="https://elsewhere.example/")
+        _verify(token, audience="https://elsewhere.example/")
+    with pytest.raises(InvalidCredentials, match="audience"):
+        _verify(_token({"aud": "https://elsewhere.example/"}).encode())
 
 
 @pytest.mark.parametrize(
@@ -198,7 +240,7 @@ def test_audience_is_checked_only_when_configured() -> None:
 )
 def test_bodies_without_a_token_lack_credentials(body: bytes) -> None:
     with pytest.raises(MissingCredentials):
-        verify_xurrent_jwt(body, _pem(KEY))
+        _verify(body)
 
 
 @pytest.mark.parametrize(
@@ -235,12 +277,14 @@ def test_verified_header_is_the_one_the_xurrent_translator_reads() -> None:
 # -- credentials from configuration ------------------------------------------------------
 
 
-def _supplier(example_config: Any, like: str, env: str | None, new_id: str | None = None) -> Any:
+def _supplier(
+    example_config: Any, like: str, env: str | None, new_id: str | None = None, **options: Any
+) -> Any:
     supplier = example_config.supplier(like)
     return supplier.model_copy(
         update={
             "id": new_id or supplier.id,
-            "credentials": SupplierCredentials(webhook_secret_env=env),
+            "credentials": SupplierCredentials(webhook_secret_env=env, **options),
         }
     )
 
@@ -248,23 +292,39 @@ def _supplier(example_config: Any, like: str, env: str | None, new_id: str | Non
 def test_secrets_become_credentials_by_their_kind(example_config: Any) -> None:
     suppliers = [
         _supplier(example_config, "zaakplatform", "GW_JIRA"),
-        _supplier(example_config, "werkplekdienst", "GW_XURRENT"),
+        _supplier(example_config, "werkplekdienst", "GW_XURRENT", webhook_jwt_audience=AUD),
         _supplier(example_config, "centric", "GW_UNSET"),
         _supplier(example_config, "kpn", None),
-        _supplier(example_config, "leverancier-x", "GW_BAD_PEM"),
+        _supplier(example_config, "leverancier-x", "GW_BAD_PEM", webhook_jwt_audience=AUD),
+        _supplier(example_config, "werkplekdienst", "GW_XURRENT", "no-aud"),
+        _supplier(example_config, "zaakplatform", "GW_TOKEN", "tok", webhook_auth="bearer"),
+        _supplier(
+            example_config,
+            "zaakplatform",
+            "GW_TS",
+            "bearer-ts",
+            webhook_auth="bearer",
+            webhook_timestamp_window_s=300,
+        ),
     ]
     environ = {
         "GW_JIRA": f"  {SECRET}\n",
         "GW_XURRENT": _pem(KEY) + "\n",
         "GW_BAD_PEM": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        "GW_TOKEN": "a-bearer-token-0123456789",
+        "GW_TS": "another-token-0123456789",
     }
     resolved = resolve_credentials(suppliers, environ)
-    assert resolved["zaakplatform"] == SharedSecret(SECRET.encode())
-    assert isinstance(resolved["werkplekdienst"], JwtKey)
+    assert resolved["zaakplatform"] == SharedSecret(SECRET.encode(), "hmac")
+    assert resolved["tok"] == SharedSecret(b"a-bearer-token-0123456789", "bearer")
+    xurrent = resolved["werkplekdienst"]
+    assert isinstance(xurrent, JwtKey) and xurrent.audience == AUD
     for unusable, reason in [
         ("centric", "GW_UNSET is not set"),
         ("kpn", "no credentials.webhook_secret_env"),
         ("leverancier-x", "GW_BAD_PEM"),
+        ("no-aud", "webhook_jwt_audience"),
+        ("bearer-ts", "needs webhook_auth: hmac"),
     ]:
         auth = resolved[unusable]
         assert isinstance(auth, Unconfigured)
@@ -307,3 +367,58 @@ def test_suppliers_sharing_a_secret_can_post_as_neither(example_config: Any) -> 
 )
 def test_ticket_key_is_the_suppliers_reference(system: str, document: Any, key: str | None) -> None:
     assert ticket_key(system, document) == key
+
+
+# -- signed timestamps and replays ---------------------------------------------------------
+
+
+def _signed_at(ts: int, body: bytes = BODY) -> str:
+    return (
+        "sha256=" + hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    )
+
+
+def test_a_timestamp_is_signed_with_the_body_and_checked_against_the_window() -> None:
+    now = 1_800_000_000
+    verify_hmac(
+        SECRET, BODY, _signed_at(now - 200), timestamp=str(now - 200), window_s=300, now=now
+    )
+    with pytest.raises(InvalidCredentials, match="300 s"):  # too old
+        verify_hmac(
+            SECRET, BODY, _signed_at(now - 400), timestamp=str(now - 400), window_s=300, now=now
+        )
+    with pytest.raises(InvalidCredentials, match="300 s"):  # from the future
+        verify_hmac(
+            SECRET, BODY, _signed_at(now + 400), timestamp=str(now + 400), window_s=300, now=now
+        )
+    with pytest.raises(InvalidCredentials, match="does not match"):  # a fresh stamp, old signature
+        verify_hmac(SECRET, BODY, _signed_at(now - 400), timestamp=str(now), window_s=300, now=now)
+    with pytest.raises(InvalidCredentials, match="does not match"):  # body signed alone
+        verify_hmac(
+            SECRET, BODY, "sha256=" + _digest().hex(), timestamp=str(now), window_s=300, now=now
+        )
+    with pytest.raises(MissingCredentials, match="X-Schakel-Timestamp"):
+        verify_hmac(SECRET, BODY, _signed_at(now), timestamp=None, window_s=300, now=now)
+    with pytest.raises(InvalidCredentials, match="Unix seconds"):
+        verify_hmac(SECRET, BODY, _signed_at(now), timestamp="2026-12-04", window_s=300, now=now)
+
+
+def test_the_replay_guard_remembers_until_expiry_and_forgets_what_was_not_stored() -> None:
+    clock = [0.0]
+    guard = ReplayGuard(max_entries=3, clock=lambda: clock[0])
+    first, again = OutboundMessage("t", b"1"), OutboundMessage("t", b"1", b"k")
+    key = replay_key("zaakplatform", "hmac", b"digest")
+    assert guard.reserve(key, 60, first)
+    assert not guard.reserve(key, 60, again)  # a replay
+    assert not guard.reserve(replay_key("zaakplatform", "hmac", b"digest"), 60, again)
+    assert guard.reserve(replay_key("centric", "hmac", b"digest"), 60, again)  # other supplier
+    guard.forget(first)  # its publication failed: the retry is no replay
+    assert guard.reserve(key, 60, first)
+    guard.accepted(first)
+    guard.forget(first)  # stored: forgetting it no longer frees the key
+    assert not guard.reserve(key, 60, again)
+    clock[0] = 61.0
+    assert guard.reserve(key, 60, again)  # expired
+    for n in range(5):
+        guard.reserve(replay_key("x", "jwt", str(n).encode()), 60, OutboundMessage("t", b"%d" % n))
+    assert len(guard) == 3  # bounded

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from schemas import CloudEvent, ConfigurationItem, Incident, ReplyEvent, RoutedTicket
 from schemas.audit import AuditEvent
+from schemas.sla import SlaEvent
 from schemas.tickets import Change
 from schemas.topics import AUDIT, CHANGES, CIS, DEADLETTER, INCIDENTS, REPLIES, SLA, TRIAGE
 from services.feed.chain import GENESIS, entry_hash
@@ -79,7 +80,6 @@ SLA_STATES = {
     "breached": "breached",
     "breach": "breached",
     "met": "met",
-    "stopped": "met",
     "completed": "met",
 }
 _TRACKED = (
@@ -96,6 +96,7 @@ _TRACKED = (
     "risk",
     "approval",
 )
+_CLOCK_NL = {"response": "reactietijd", "resolution": "oplostijd", "resolve": "oplostijd"}
 _CLOSED = ("resolved", "closed", "cancelled", "completed", "rejected")
 
 
@@ -317,10 +318,22 @@ def _sla(value: bytes) -> Fact:
         "breached": "SLA verbroken",
         "met": "SLA gehaald",
     }
+    try:  # the SLA service's model (schemas.sla) when the data is one
+        sla = SlaEvent.model_validate(data)
+    except ValidationError:
+        sla = None
+    if sla is not None:
+        name, clock, at = sla.event.value, sla.clock.value, sla.at
+        due = sla.due_at.isoformat() if sla.due_at else None
+        left = None
     state = SLA_STATES.get(name.lower())
     summary = words.get(state or "", f"SLA-gebeurtenis {name}")
     if clock:
-        summary += f" ({clock})"
+        summary += f" ({_CLOCK_NL.get(str(clock), clock)})"
+    if sla is not None:
+        summary += f": {sla.percent_used:.0f}% van {sla.target_minutes} min gebruikt"
+        if sla.reason:
+            summary += f" ({sla.reason})"
     return Fact(
         kind="sla",
         entry_id=str(event["id"]),
@@ -333,6 +346,17 @@ def _sla(value: bytes) -> Fact:
             "due_at": due,
             "remaining_seconds": left,
             "type": type_,
+            **(
+                {
+                    "state": sla.state.value,
+                    "percent_used": sla.percent_used,
+                    "priority": sla.priority.value,
+                    "contract": sla.contract,
+                    "calendar": sla.calendar,
+                }
+                if sla is not None
+                else {}
+            ),
         },
         sla_state=state,
         sla_due_at=_time(str(due), at) if due else None,

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.feed.store import ReadModel
-from services.kafka import wait_for_broker
-from services.topics_io import ConsumedRecord, read_topic
+from services.kafka import MAX_REQUEST_BYTES, wait_for_broker
+from services.topics_io import ConsumedRecord, read_topic, topic_partitions
 
 __all__ = ["OUTCOME_PATTERN", "RebuildReport", "outcome_topics", "rebuild"]
 
 #: every topic the feed projects: normalised, routed, triage, replies, SLA, audit, dead letters
+#: (no ``{n}`` repetition: FastStream reads braces in a pattern as path parameters)
 OUTCOME_PATTERN = (
-    r"schakel\.(incidents|changes|cis|deadletter|replies|sla|triage|audit|gemeente\.GM[0-9]{4})\.v1"
+    r"schakel\.(incidents|changes|cis|deadletter|replies|sla|triage|audit"
+    r"|gemeente\.GM[0-9][0-9][0-9][0-9])\.v1"
 )
 _OUTCOME = re.compile(f"^{OUTCOME_PATTERN}$")
 #: the order a rebuild reads them in: the tickets first, then what happened to them
@@ -88,17 +91,58 @@ async def outcome_topics(bootstrap: str) -> list[str]:
     return sorted(names, key=rank)
 
 
+async def _read(
+    bootstrap: str, topic: str, start: Mapping[int, int] | None
+) -> AsyncIterator[_Record]:
+    """The records of ``topic`` from ``start`` (partition -> offset; default: the beginning)
+    to its end now."""
+    if not start:
+        async for record in read_topic(bootstrap, topic):
+            yield _raw(record)
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=MAX_REQUEST_BYTES,
+        max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+    )
+    await consumer.start()
+    try:
+        tps = await topic_partitions(bootstrap, topic)
+        consumer.assign(tps)
+        end = await consumer.end_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, start.get(tp.partition, 0))
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            batch = await consumer.getmany(timeout_ms=500, max_records=2000)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < end[tp]:
+                        yield _Record(
+                            r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers)
+                        )
+    finally:
+        await consumer.stop()
+
+
 async def rebuild(
-    bootstrap: str, model: ReadModel, *, topics: Sequence[str] | None = None, batch: int = 2000
+    bootstrap: str,
+    model: ReadModel,
+    *,
+    topics: Sequence[str] | None = None,
+    batch: int = 2000,
+    start: Mapping[str, Mapping[int, int]] | None = None,
 ) -> RebuildReport:
-    """Project every record of ``topics`` (default: every outcome topic) into ``model``."""
+    """Project every record of ``topics`` (default: every outcome topic) into ``model``;
+    ``start`` (topic -> partition -> offset) begins later than the beginning (tests)."""
     started = time.perf_counter()
     chosen = list(topics) if topics is not None else await outcome_topics(bootstrap)
     records = unreadable = 0
     for topic in chosen:
         pending: list[_Record] = []
-        async for record in read_topic(bootstrap, topic):
-            pending.append(_raw(record))
+        async for record in _read(bootstrap, topic, (start or {}).get(topic)):
+            pending.append(record)
             if len(pending) >= batch:
                 unreadable += len((await model.apply(pending)).unreadable)
                 records += len(pending)

@@ -8,7 +8,8 @@
   from :meth:`start`, when ``http`` is true.
 
 Overrides read from the runtime: ``feed_model`` (an open :class:`ReadModel`), ``feed_port``
-(the port to serve on; 0 picks a free one), ``feed_replay`` (the function that puts dead
+(the port to serve on; 0 picks a free one), ``feed_offset_reset`` (``latest``: a new
+consumer group starts at the end, for tests on a shared broker), ``feed_replay`` (the function that puts dead
 letters back, default :func:`services.topics_io.replay_dead_letters`).
 """
 
@@ -65,7 +66,13 @@ class FeedService:
     def bind(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-        @batch_subscriber(runtime, group_id=GROUP_ID, pattern=OUTCOME_PATTERN, max_records=2000)
+        @batch_subscriber(
+            runtime,
+            group_id=GROUP_ID,
+            pattern=OUTCOME_PATTERN,
+            max_records=2000,
+            auto_offset_reset=str(runtime.overrides.get("feed_offset_reset", "earliest")),
+        )
         async def project_outcomes(records: Batch) -> None:
             await self.project(records)
 

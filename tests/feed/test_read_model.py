@@ -262,3 +262,50 @@ async def test_purge_removes_what_is_past_retention(model: ReadModel) -> None:
     assert await model.ticket(closed.hub_id) is None
     assert await model.ticket(version("new", 1).hub_id) is not None  # open: kept
     assert await model.timeline(closed.hub_id) == []
+
+
+async def test_sla_events_of_the_sla_service_model(model: ReadModel) -> None:
+    from schemas.sla import SlaClock, SlaEvent, SlaEventKind, SlaState
+    from schemas.vocab import EntityKind, Priority
+    from tests.delivery_kit import FakeRecord
+
+    ticket = version("inc-sla", 1)
+    due = T0 + timedelta(hours=4)
+    event = SlaEvent(
+        hub_id=ticket.hub_id,
+        entity=EntityKind.INCIDENT,
+        supplier="kpn",
+        contract="DAP-2025",
+        clock=SlaClock.RESOLUTION,
+        event=SlaEventKind.WARNING,
+        state=SlaState.RUNNING,
+        at=T0 + timedelta(hours=3),
+        priority=Priority.P2,
+        calendar="24x7",
+        target_minutes=240,
+        business_minutes=180,
+        paused_minutes=0,
+        percent_used=75,
+        due_at=due,
+        threshold_percent=75,
+        ticket_version=1,
+    )
+    envelope = {
+        "specversion": "1.0",
+        "id": "sla-model-1",
+        "source": "urn:nld:kvk:00000000:systeem:schakel-sla",
+        "type": "nl.itsm.sla.warning.v1",
+        "subject": ticket.hub_id,
+        "time": event.at.isoformat(),
+        "data": event.model_dump(mode="json"),
+    }
+    import orjson
+
+    record = FakeRecord("schakel.sla.v1", 0, 0, ticket.hub_id.encode(), orjson.dumps(envelope), ())
+    await model.apply([version_record(ticket, 0), record])
+    row = await model.ticket(ticket.hub_id)
+    assert row is not None and row["sla_state"] == "at_risk" and row["sla_due_at"] == due
+    [_, entry] = await model.timeline(ticket.hub_id)
+    assert entry["summary"] == "SLA dreigt te verlopen (oplostijd): 75% van 240 min gebruikt"
+    assert entry["detail"]["contract"] == "DAP-2025"
+    assert [r["hub_id"] for r in await model.at_risk()] == [ticket.hub_id]

@@ -9,8 +9,8 @@
 
 Overrides read from the runtime: ``feed_model`` (an open :class:`ReadModel`), ``feed_port``
 (the port to serve on; 0 picks a free one), ``feed_offset_reset`` (``latest``: a new
-consumer group starts at the end, for tests on a shared broker), ``feed_replay`` (the function that puts dead
-letters back, default :func:`services.topics_io.replay_dead_letters`).
+consumer group starts at the end, for tests on a shared broker), ``feed_replay`` (the
+function that puts dead letters back, default :func:`services.topics_io.replay_dead_letters`).
 """
 
 from __future__ import annotations

@@ -6,13 +6,17 @@ A fixture is ``tests/contract/fixtures/<system>/<entity>/<case>.json``::
       "description": "what this case shows",
       "headers": {"name": "value"},          # optional, inbound Kafka headers
       "payload": {...} | "payload_text": "...",   # the native payload (object, or raw text)
-      "expected": [{"kind": "incident", "action": "updated", "entity": {...}}]
+      "expected": [{"kind": "incident", "action": "updated", "event_id": "...", "key": "...",
+                    "entity": {...}}]
       # or "expected_error": "MissingField"  (a ConnectorError class name),
       #    optionally with "expected_reason": the exact reason on the dead letter
     }
 
 ``entity`` is the common-model object as ``model_dump(mode="json")`` gives it: every field,
-so a change in the translation shows up as a failing case.
+so a change in the translation shows up as a failing case. ``event_id`` and ``key`` pin the
+event's identity: the CloudEvent id the normaliser gives it (from the supplier and the
+connector's native event key: a redelivery must get the same id, another update another one)
+and the record key on the normalised topic (the hub id).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors import InboundRecord, SupplierContext, Translation, translator_for
-from schemas import SupplierSystem
+from schemas import SupplierSystem, event_id
 from schemas.envelope import source_urn
 
 __all__ = ["FIXTURES", "SUPPLIER_OF", "context_for", "fixture_files", "load_fixture", "render"]
@@ -73,7 +77,13 @@ def load_fixture(path: Path) -> tuple[InboundRecord, dict[str, Any]]:
 
 def render(translations: list[Translation] | tuple[Translation, ...]) -> list[dict[str, Any]]:
     return [
-        {"kind": t.kind.value, "action": t.action, "entity": t.entity.model_dump(mode="json")}
+        {
+            "kind": t.kind.value,
+            "action": t.action,
+            "event_id": event_id(t.entity.supplier_ref.supplier, t.native_event_key),
+            "key": t.entity.hub_id,
+            "entity": t.entity.model_dump(mode="json"),
+        }
         for t in translations
     ]
 

@@ -33,6 +33,7 @@ from services.messaging import (
     DLQ_ERROR,
     DLQ_ERROR_CLASS,
     DLQ_OFFSET,
+    DLQ_PARTITION,
     DLQ_TOPIC,
     KafkaBatchPublisher,
     OutboundMessage,
@@ -186,7 +187,9 @@ async def test_delivery_end_to_end(
             reason = headers[DLQ_ERROR].decode()
             assert "fb-dicht/webhook-" in reason and "HTTP 503" in reason
             assert "after 2 attempt(s)" in reason
-            assert int(headers[DLQ_OFFSET]) >= 0
+            (source,) = await collect(bootstrap, topic, {}, lambda r: r.value == b.value, count=1)
+            assert headers[DLQ_PARTITION] == str(source.partition).encode()
+            assert headers[DLQ_OFFSET] == str(source.offset).encode(), "the source record's offset"
             assert len(td.incidents) == 2  # B and C
             assert len(mails.messages) == 2
             first_ids = {m["X-Schakel-Hub-Id"]: m["Message-ID"] for m in mails.messages}

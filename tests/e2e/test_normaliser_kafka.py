@@ -13,7 +13,7 @@ import pytest
 from schemas import CloudEvent, Incident, IncidentStatus, Priority
 from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
 from services.demo.traffic import servicenow_incident
-from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_TOPIC
+from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC
 from services.normaliser import GROUP_ID
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
 from tests.e2e._io import collect, committed, end_offsets, running_hub
@@ -71,6 +71,9 @@ async def test_servicenow_incidents_and_bad_input_end_to_end(kafka: KafkaBroker,
                 break
             await asyncio.sleep(0.2)
         assert offsets == inbound_end, "offsets are committed once the results are acknowledged"
+        # where each record sits on the supplier's own topic (unique to this test)
+        inbound = await collect(kafka.bootstrap, topic, {}, lambda r: True, count=7)
+    position = {r.value: (r.partition, r.offset) for r in inbound}
 
     assert len(events) == 4
     numbers = set()
@@ -95,4 +98,6 @@ async def test_servicenow_incidents_and_bad_input_end_to_end(kafka: KafkaBroker,
         assert record.value in originals, "a dead letter carries the original bytes unchanged"
         assert headers[DLQ_ERROR]
         assert headers[DLQ_ERROR_CLASS] in {b"MalformedPayload", b"MissingField"}
-        assert int(headers[DLQ_OFFSET]) >= 0
+        partition, offset = position[record.value]
+        assert headers[DLQ_PARTITION] == str(partition).encode()
+        assert headers[DLQ_OFFSET] == str(offset).encode(), "the offset of the source record"

@@ -34,7 +34,7 @@ from services.router import GROUP_ID, RouterService, decision_history, register
 from services.runtime import SERVICES, Wiring, specs_for
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
-from tests.e2e._io import Record, collect, committed, end_offsets
+from tests.e2e._io import Record, collect, committed, end_offsets, wait_until
 from tests.router_kit import DRECHTSTEDEN
 
 pytestmark = [pytest.mark.kafka]
@@ -186,10 +186,10 @@ async def test_cmdb_rules_and_triage_end_to_end(
                 supplier=supplier,
                 bootstrap=kafka.bootstrap,
             )
-            for _ in range(100):
-                if hub_id(supplier.id, EntityKind.CI, live) in service.router.cmdb:
-                    break
-                await asyncio.sleep(0.1)
+            live_hub = hub_id(supplier.id, EntityKind.CI, live)
+            assert await wait_until(lambda: live_hub in service.router.cmdb, 10.0), (
+                "the CI imported while the router runs reaches its table"
+            )
             key, value = tickets["live"]
             await producer.send_and_wait(inbound_topic(supplier.id), value, key=key)
 

@@ -81,7 +81,13 @@ def _action(
 
 
 def test_factory_builds_the_topdesk_translator() -> None:
-    assert isinstance(translator_for(_ctx()), TopdeskTranslator)
+    ctx = _ctx(supplier="td-factory")
+    translator = translator_for(ctx)
+    assert isinstance(translator, TopdeskTranslator)
+    # built for this supplier: what it translates is that supplier's, as the class gives it
+    (made,) = translator.translate(InboundRecord(value=orjson.dumps(_incident())))
+    assert made.entity.supplier_ref.supplier == "td-factory"
+    assert made.entity == _one(_incident(), ctx).entity
 
 
 # -- value maps from the supplier's configuration --------------------------------------

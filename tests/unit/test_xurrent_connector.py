@@ -93,7 +93,13 @@ def _signed(claims: dict[str, Any]) -> str:
 
 
 def test_translator_for_builds_the_xurrent_translator() -> None:
-    assert isinstance(translator_for(_ctx()), XurrentTranslator)
+    translator = translator_for(_ctx(supplier="x-factory"))
+    assert isinstance(translator, XurrentTranslator)
+    # built for this supplier: what it translates is that supplier's, as the class gives it
+    made = _one(translator, _record(_body()))
+    direct = _one(_translator(supplier="x-factory"), _record(_body()))
+    assert made.entity.supplier_ref.supplier == "x-factory"
+    assert made.entity == direct.entity and made.native_event_key == direct.native_event_key
 
 
 def test_verified_jwt_body_translates_like_the_plain_body() -> None:

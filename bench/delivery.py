@@ -29,10 +29,11 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from schemas.topics import DEADLETTER, TopicSpec, gemeente_topic
-from services.config import load_config
+from services.bootstrap import bootstrap as bootstrap_hub
+from services.config import Settings, load_config
 from services.config.models import FbTeam, Gemeente
-from services.delivery import DeliveryOptions, build_deliverer, register, verify_signature
-from services.kafka import build_broker, ensure_topics
+from services.delivery import DeliveryOptions, verify_signature
+from services.kafka import ensure_topics
 from services.messaging import KafkaBatchPublisher, OutboundMessage
 
 SECRET = "bench-geheim"
@@ -116,16 +117,20 @@ async def run(events: int, channels: int, concurrency: int, store: str | None) -
 
     tmp = tempfile.mkdtemp(prefix="schakel-bench-")
     store_url = store or f"sqlite+aiosqlite:///{tmp}/delivery.db"
-    options = DeliveryOptions(concurrency=concurrency)
-    deliverer = build_deliverer(config, store=store_url, options=options)
-    broker = build_broker(bootstrap, client_id="bench-delivery")
-    publisher = KafkaBatchPublisher(bootstrap, client_id="bench-delivery")
-    register(
-        broker,
-        deliverer,
-        publisher,
-        group_id=f"bench-delivery-{uuid.uuid4().hex[:6]}",
-        pattern=re.escape(topic),
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        store_url=store_url,
+        group_suffix=f"-bench-{uuid.uuid4().hex[:6]}",
+    )
+    hub = bootstrap_hub(
+        settings,
+        config,
+        ["delivery"],
+        overrides={
+            "delivery.options": DeliveryOptions(concurrency=concurrency),
+            "delivery.pattern": re.escape(topic),
+        },
+        create_topics=False,
     )
     async with httpx.AsyncClient() as client:
         for _ in range(100):
@@ -134,9 +139,8 @@ async def run(events: int, channels: int, concurrency: int, store: str | None) -
                 break
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
-        await publisher.start()
         started = time.monotonic()
-        await broker.start()
+        await hub.app.start()
         want = events * channels
         counts: dict[str, int] = {"accepted": 0}
         progress_at, last = time.monotonic(), 0
@@ -158,9 +162,7 @@ async def run(events: int, channels: int, concurrency: int, store: str | None) -
             if first_at is not None and ended > first_at
             else 0.0
         )
-    await broker.stop()
-    await publisher.stop()
-    await deliverer.aclose()
+    await hub.app.stop()
     receiver.terminate()
     return {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -40,13 +40,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 from schemas.topics import CHANGES, CIS, INCIDENTS, inbound_topic
+from services.bootstrap import specs_for
 from services.config import SchakelConfig, load_config
 from services.demo.traffic import GENERATORS, Generator, mixed_traffic, servicenow_incident
 from services.kafka import ensure_topics
 from services.logs import configure_logging
 from services.messaging import KafkaBatchPublisher, OutboundMessage
 from services.normaliser import GROUP_ID
-from services.runtime import specs_for
 
 console = Console()
 BOOTSTRAP = os.environ.get("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -59,7 +59,7 @@ HUBS = 1
 #: seconds from launching the relay processes to their common start (start-up, connect)
 RELAY_START_S = 6.0
 PARTITIONS = 6
-#: records per consumed batch; equals the normaliser's ``max_records`` (services/normaliser/app.py)
+#: records per consumed batch; equals ``services.normaliser.service.MAX_RECORDS``
 BATCH = 5000
 #: seconds the normaliser group may take to become Stable with ``HUBS`` assigned members
 SETTLE_TIMEOUT = 90.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -10,12 +9,11 @@ from typing import Annotated, Any, cast
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from connectors.mapped import MappingError
-from services.config import ConfigError, SchakelConfig, Settings, get_settings, load_config
-from services.errors import BrokerUnavailable
+from services.bootstrap import COMMANDS, SERVICES, bootstrap, settle_heap, specs_for
+from services.cli_common import ConfigOpt, console, err, run, setup
+from services.config import SchakelConfig, Settings, get_settings
 from services.logs import configure_logging, get_logger
 
 __all__ = ["app", "main"]
@@ -23,69 +21,35 @@ __all__ = ["app", "main"]
 app = typer.Typer(no_args_is_help=True, help="Schakel: the regie's integration hub.")
 deadletter_app = typer.Typer(no_args_is_help=True, help="Inspect and replay dead letters.")
 app.add_typer(deadletter_app, name="deadletter")
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+for _group in COMMANDS:  # the service packages' command groups (services.bootstrap)
+    app.add_typer(_group)
 log = get_logger("schakel.cli")
 
 HostOpt = Annotated[str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")]
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config file (default: $SCHAKEL_CONFIG).")
-]
 
 
-def _setup(
-    config_path: Path | None, log_format: str | None = None
-) -> tuple[Settings, SchakelConfig]:
-    settings = get_settings()
-    configure_logging(log_format or settings.log_format, settings.log_level)  # type: ignore[arg-type]
+def _serve(settings: Settings, config: SchakelConfig, names: list[str]) -> None:
+    """Run ``names`` (every service when empty) in this process until SIGINT/SIGTERM."""
     try:
-        config = load_config(config_path or settings.config_path)
-        _check_mappings(config)
-    except (ConfigError, MappingError) as exc:
-        err.print(f"[bold red]configuration refused[/]\n{exc}")
+        hub = bootstrap(settings, config, names)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    return settings, config
-
-
-def _check_mappings(config: SchakelConfig) -> None:
-    """Declarative mappings are part of the config: a bad one stops start-up, with its line."""
-    from connectors.mapped import check_mapping
-    from services.config import supplier_contexts
-
-    contexts = supplier_contexts(config)
-    for supplier in config.suppliers:
-        if supplier.system == "mapped":
-            check_mapping(contexts[supplier.id])
-
-
-def _run(coro: object) -> None:
-    try:
-        asyncio.run(coro)  # type: ignore[arg-type]
-    except BrokerUnavailable as exc:
-        err.print(f"[bold red]Kafka unavailable:[/] {exc}")
-        raise typer.Exit(3) from None
-    except KeyboardInterrupt:
-        pass
+    hub.app.after_startup(settle_heap)
+    run(hub.app.run())
 
 
 @app.command()
 def serve(
     services: Annotated[
-        list[str] | None, typer.Argument(help="Services to run (default: all).")
+        list[str] | None,
+        typer.Argument(help=f"Services to run (default: all): {', '.join(SERVICES)}."),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run hub services: all in one process, or the named ones (scale out per service)."""
-    from services.runtime import build_app, settle_heap
-
-    settings, cfg = _setup(config)
-    try:
-        stream_app, _ = build_app(settings, cfg, services or [])
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    stream_app.after_startup(settle_heap)
-    _run(stream_app.run())
+    settings, cfg = setup(config)
+    _serve(settings, cfg, services or [])
 
 
 @app.command()
@@ -95,25 +59,27 @@ def gateway(
     port: Annotated[int | None, typer.Option(help="Port (default: $SCHAKEL_GATEWAY_PORT).")] = None,
 ) -> None:
     """Run the webhook gateway: suppliers POST native webhooks, the hub puts them on Kafka."""
-    from services.gateway import serve as serve_gateway
-
-    settings, cfg = _setup(config)
-    _run(serve_gateway(settings, cfg, host=host, port=port or settings.gateway_port))
+    settings, cfg = setup(config)
+    update = {
+        "http_host": host or settings.http_host,
+        "gateway_port": port or settings.gateway_port,
+    }
+    _serve(settings.model_copy(update=update), cfg, ["gateway"])
 
 
 @app.command()
 def replies(
     config: ConfigOpt = None,
-    host: Annotated[
-        str | None, typer.Option(help="Listen address (default: $SCHAKEL_HTTP_HOST).")
-    ] = None,
+    host: HostOpt = None,
     port: Annotated[int | None, typer.Option(help="Port (default: $SCHAKEL_REPLIES_PORT).")] = None,
 ) -> None:
     """Run the replies API: FB teams comment, ask, accept/reject and raise priority."""
-    from services.replies import serve as serve_replies
-
-    settings, cfg = _setup(config)
-    _run(serve_replies(settings, cfg, host=host, port=port or settings.replies_port))
+    settings, cfg = setup(config)
+    update = {
+        "http_host": host or settings.http_host,
+        "replies_port": port or settings.replies_port,
+    }
+    _serve(settings.model_copy(update=update), cfg, ["replies"])
 
 
 @app.command()
@@ -126,8 +92,8 @@ def demo(
     """Publish realistic supplier traffic onto the inbound topics (and run the hub)."""
     from services.demo.runner import run_demo
 
-    settings, cfg = _setup(config, "console")
-    _run(run_demo(settings, cfg, count=count, rate=rate, with_hub=hub, console=console))
+    settings, cfg = setup(config, "console")
+    run(run_demo(settings, cfg, count=count, rate=rate, with_hub=hub, console=console))
 
 
 @app.command()
@@ -168,7 +134,7 @@ def tail(
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(2) from None
 
-    _run(go())
+    run(go())
 
 
 def _is_json(value: bytes) -> bool:
@@ -210,7 +176,7 @@ def deadletter_list(
         console.print(table)
         console.print(f"{n} dead letter(s)")
 
-    _run(go())
+    run(go())
 
 
 @deadletter_app.command("replay")
@@ -244,16 +210,15 @@ def deadletter_replay(
         if missing:
             err.print(f"[yellow]not found: {sorted(missing)}[/]")
 
-    _run(go())
+    run(go())
 
 
 @app.command()
 def topics(config: ConfigOpt = None) -> None:
     """Create the hub's topics (explicit partitions, retention, compaction) if missing."""
     from services.kafka import ensure_topics
-    from services.runtime import specs_for
 
-    settings, cfg = _setup(config)
+    settings, cfg = setup(config)
 
     async def go() -> None:
         created = await ensure_topics(
@@ -263,13 +228,13 @@ def topics(config: ConfigOpt = None) -> None:
             f"{len(created)} topic(s) created" + (f": {', '.join(created)}" if created else "")
         )
 
-    _run(go())
+    run(go())
 
 
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
     """Validate the configuration file and print a summary."""
-    _, cfg = _setup(config)
+    _, cfg = setup(config)
     console.print(
         f"[green]ok[/]: {len(cfg.suppliers)} suppliers, {len(cfg.gemeenten)} gemeenten, "
         f"{len(cfg.routing.rules)} routing rules"
@@ -278,8 +243,6 @@ def check_config(config: ConfigOpt = None) -> None:
 
 cmdb_app = typer.Typer(no_args_is_help=True, help="The CMDB the router routes on.")
 app.add_typer(cmdb_app, name="cmdb")
-route_app = typer.Typer(no_args_is_help=True, help="Routing decisions.")
-app.add_typer(route_app, name="route")
 
 
 @cmdb_app.command("import")
@@ -312,7 +275,7 @@ def cmdb_import_command(
     from services.cmdb import CmdbImportError, ExportFormat, cmdb_import
     from services.config import UnknownSupplierError, config_dir
 
-    settings, cfg = _setup(config, "console")
+    settings, cfg = setup(config, "console")
     try:
         chosen = cfg.supplier(supplier)
     except UnknownSupplierError:
@@ -353,24 +316,7 @@ def cmdb_import_command(
             f"({rate:,.0f} CI/s)" + (f", {len(report.skipped)} skipped" if report.skipped else "")
         )
 
-    _run(go())
-
-
-@route_app.command("explain")
-def route_explain(
-    hub_id: Annotated[str, typer.Argument(help="The ticket's hub id (the events' subject).")],
-) -> None:
-    """Print every routing decision about a ticket, oldest first, in words."""
-    from services.router import explain
-
-    settings = get_settings()
-    configure_logging("console", "WARNING")
-
-    async def go() -> None:
-        if not await explain(settings.store_url, hub_id, console):
-            raise typer.Exit(1)
-
-    _run(go())
+    run(go())
 
 
 changes_app = typer.Typer(
@@ -545,7 +491,7 @@ def deploy_render(
     """Write the Strimzi manifests (Kafka, node pool, a KafkaTopic per hub topic)."""
     from services.manifests import write
 
-    _, cfg = _setup(config, "console")
+    _, cfg = setup(config, "console")
     for path in write(cfg, out):
         console.print(f"wrote {path}")
 
@@ -567,7 +513,7 @@ def acl_plan(
     """Print the ACLs the config implies (one source of truth: config/schakel.yaml)."""
     from services.acl import plan, principals
 
-    _, cfg = _setup(config, "console")
+    _, cfg = setup(config, "console")
     if users:
         for name in principals(cfg):
             typer.echo(name)
@@ -589,7 +535,7 @@ def acl_apply(
     """Create the planned ACLs the broker lacks (as the admin: SCHAKEL_KAFKA_USERNAME)."""
     from services.acl import AclError, apply, plan
 
-    settings, cfg = _setup(config)
+    settings, cfg = setup(config)
 
     async def go() -> None:
         try:
@@ -605,7 +551,7 @@ def acl_apply(
             f"{len(done.created)} created, {len(done.deleted)} deleted, {done.kept} already there"
         )
 
-    _run(go())
+    run(go())
 
 
 feed_app = typer.Typer(no_args_is_help=True, help="The regie's cockpit: its read model.")

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
@@ -46,6 +46,8 @@ __all__ = [
     "batch_subscriber",
     "utc_now",
 ]
+
+_T = TypeVar("_T")
 
 #: a consumed batch: aiokafka's records, untouched (no decoding by the framework)
 Batch = Sequence[ConsumerRecord[bytes, bytes]]
@@ -75,9 +77,15 @@ class Runtime:
     #: each service documents the names it reads
     overrides: dict[str, Any] = field(default_factory=dict)
 
-    def group(self, base: str) -> str:
-        """The consumer group id for ``base`` in this runtime."""
-        return base + self.group_suffix
+    def group(self, base: str | None) -> str | None:
+        """The consumer group id for ``base`` in this runtime (None stays None: no group)."""
+        return None if base is None else base + self.group_suffix
+
+    def adapter(self, name: str, build: Callable[[], _T]) -> _T:
+        """The adapter handed in as ``name`` (``overrides``), else the one ``build()`` makes."""
+        if name in self.overrides:
+            return cast("_T", self.overrides[name])
+        return build()
 
 
 @runtime_checkable
@@ -96,7 +104,7 @@ class Service(Protocol):
 def batch_subscriber(
     runtime: Runtime,
     *topics: str,
-    group_id: str,
+    group_id: str | None,
     pattern: str | None = None,
     max_records: int = 500,
     batch_timeout_ms: int = 20,
@@ -110,6 +118,8 @@ def batch_subscriber(
     ``AckPolicy.NACK_ON_ERROR``: the offsets are committed only when the handler returns,
     so a handler returns only once everything it produced is acknowledged; when it raises,
     the batch is consumed again. ``group_id`` is the base name; the runtime's suffix is added.
+    ``group_id=None`` reads without a consumer group (every process reads the whole topic,
+    nothing is committed: a feed that rebuilds state at every start).
     Other aiokafka consumer options (``max_poll_interval_ms``, fetch sizes) pass through.
     """
 
@@ -120,11 +130,12 @@ def batch_subscriber(
             "max_records": max_records,
             "batch_timeout_ms": batch_timeout_ms,
             "auto_offset_reset": auto_offset_reset,
-            "ack_policy": AckPolicy.NACK_ON_ERROR,
             "parser": raw_batch_parser,
             "decoder": raw_batch_decoder,
             **kafka_options,
         }
+        if group_id is not None:  # without a group there is nothing to commit
+            options["ack_policy"] = AckPolicy.NACK_ON_ERROR
         if pattern:
             options["pattern"] = pattern
         runtime.broker.subscriber(*topics, **options)(handler)

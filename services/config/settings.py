@@ -128,8 +128,8 @@ class Settings(BaseSettings):
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed; empty: none (the peer address is the client).",
     )
-    gateway_port: int = Field(default=8088, ge=1, le=65535)
-    replies_port: int = Field(default=8089, ge=1, le=65535)
+    gateway_port: int = Field(default=8088, ge=0, le=65535, description="0: a free port")
+    replies_port: int = Field(default=8089, ge=0, le=65535, description="0: a free port")
     replies_source: str = Field(
         default="urn:nld:kvk:00000000:systeem:schakel-replies",
         description="CloudEvents source of FB replies: the regie's own URN (set its OIN here).",

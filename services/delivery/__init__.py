@@ -10,7 +10,6 @@ from services.delivery._mail import EmailSink, compose_message
 from services.delivery._signing import sign_body, verify_signature
 from services.delivery._topdesk import TopdeskSink, external_number, incident_request
 from services.delivery._webhook import WebhookSink
-from services.delivery.app import GROUP_ID, register, register_wiring
 from services.delivery.channels import (
     Channel,
     ChannelConfig,
@@ -28,6 +27,7 @@ from services.delivery.pipeline import (
     build_deliverer,
 )
 from services.delivery.retry import RetryPolicy, deliver_with_retries, parse_retry_after
+from services.delivery.service import GROUP_ID, DeliveryService
 from services.delivery.store import DeliveryStore, Thread
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Deliverer",
     "Delivery",
     "DeliveryOptions",
+    "DeliveryService",
     "DeliveryStore",
     "EmailSink",
     "Receipt",
@@ -55,8 +56,6 @@ __all__ = [
     "idempotency_key",
     "incident_request",
     "parse_retry_after",
-    "register",
-    "register_wiring",
     "sign_body",
     "verify_signature",
 ]

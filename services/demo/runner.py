@@ -13,13 +13,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 
 from schemas.topics import CHANGES, CIS, DEADLETTER, INCIDENTS, inbound_topic
+from services.bootstrap import bootstrap
 from services.config import SchakelConfig, Settings
 from services.demo.gen_servicenow import servicenow_catalogue
 from services.demo.peers import demo_peers, demo_secrets
 from services.demo.render import render_record
 from services.demo.traffic import mixed_traffic
 from services.kafka import MAX_REQUEST_BYTES, client_options
-from services.runtime import build_app
 from services.topics_io import ConsumedRecord
 
 __all__ = ["run_demo"]
@@ -47,7 +47,7 @@ async def run_demo(
     console: Console,
 ) -> None:
     demo_secrets(config)
-    app, _ = build_app(settings, config)
+    app = bootstrap(settings, config).app
     async with contextlib.AsyncExitStack() as stack:
         if with_hub:
             await stack.enter_async_context(demo_peers(config, console))

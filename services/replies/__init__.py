@@ -5,11 +5,10 @@ internal), a request for information, accepting or rejecting a resolution, raisi
 priority. The reply goes onto ``schakel.replies.v1`` (answered 202 after the broker's ack);
 the sync service carries it into the supplier's tool. A team acts only on tickets routed to it.
 
->>> from services.replies import serving
->>> async with serving(settings, config, port=8089) as port: ...  # doctest: +SKIP
+Run it with ``schakel replies`` (or ``schakel serve replies``): :class:`RepliesService`.
 """
 
-from services.replies.app import API_PREFIX, DEFAULT_SOURCE, create_app, problem_response
+from services.replies.api import API_PREFIX, DEFAULT_SOURCE, create_app, problem_response
 from services.replies.auth import TeamDirectory, TeamIdentity, team_directory
 from services.replies.errors import (
     InvalidReply,
@@ -27,7 +26,7 @@ from services.replies.intake import (
     reply_id_for,
     reply_message,
 )
-from services.replies.server import running_replies, serve, serving
+from services.replies.service import RepliesService
 
 __all__ = [
     "API_PREFIX",
@@ -35,6 +34,7 @@ __all__ = [
     "InvalidReply",
     "NotApplicable",
     "RepliesError",
+    "RepliesService",
     "ReplyBody",
     "ReplyNotStored",
     "ReplyRequestRefused",
@@ -48,8 +48,5 @@ __all__ = [
     "problem_response",
     "reply_id_for",
     "reply_message",
-    "running_replies",
-    "serve",
-    "serving",
     "team_directory",
 ]

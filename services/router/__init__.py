@@ -12,13 +12,13 @@ decision is stored and can be read back with ``schakel route explain <hub-id>``.
 """
 
 from services.router._store import DecisionLog, SqlDecisionLog
-from services.router.app import GROUP_ID, RouterService, register, register_wiring
 from services.router.encoding import NormalisedEvent, decode_event, routed_event_id
 from services.router.errors import RouterError, UnreadableEvent
 from services.router.explain import StoredDecision, decision_history, explain, render_history
 from services.router.pipeline import DecisionRecord, Router, RouteResult
 from services.router.policy import Destination, RoutingPolicy
 from services.router.rules import RuleSet, TicketFacts, check_references
+from services.router.service import GROUP_ID, RouterService
 
 __all__ = [
     "GROUP_ID",
@@ -40,8 +40,6 @@ __all__ = [
     "decision_history",
     "decode_event",
     "explain",
-    "register",
-    "register_wiring",
     "render_history",
     "routed_event_id",
 ]

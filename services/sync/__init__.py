@@ -8,13 +8,6 @@ the normalised and gemeente topics. Idempotent on the reply id; everything it wr
 marked, so the supplier's echo of it produces no new event.
 """
 
-from services.sync.app import (
-    CORRELATION_GROUP,
-    GROUP_ID,
-    SyncService,
-    register,
-    register_wiring,
-)
 from services.sync.correlate import CorrelationBatch, read_batch
 from services.sync.errors import (
     NotRoutedToTeam,
@@ -36,6 +29,7 @@ from services.sync.pipeline import (
     plan_commands,
     reply_digest,
 )
+from services.sync.service import CORRELATION_GROUP, GROUP_ID, SyncService
 from services.sync.store import (
     Correlation,
     CorrelationStore,
@@ -82,7 +76,5 @@ __all__ = [
     "parse_retry_after",
     "plan_commands",
     "read_batch",
-    "register",
-    "register_wiring",
     "reply_digest",
 ]

@@ -7,13 +7,13 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
-from faststream import FastStream
 
+from services.bootstrap import Hub, bootstrap
 from services.config import SchakelConfig, Settings
-from services.runtime import SERVICES, build_app
 from services.topics_io import topic_partitions
 
 Record = ConsumerRecord[bytes, bytes]
@@ -80,16 +80,20 @@ async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
 
 @asynccontextmanager
 async def running_hub(
-    bootstrap: str, config: SchakelConfig, services: list[str] | None = None
-) -> AsyncIterator[FastStream]:
-    """The hub's services in this process, against the real broker."""
-    settings = Settings(kafka_bootstrap=bootstrap)
-    app, _ = build_app(settings, config, services or list(SERVICES))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.stop()
+    bootstrap_servers: str,
+    config: SchakelConfig,
+    services: list[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> AsyncIterator[Hub]:
+    """The hub's services (all when None) in this process against the real broker, built by
+    the composition root as ``schakel serve`` builds them; ``settings`` (the broker's
+    address filled in) and ``overrides`` as :func:`services.bootstrap.bootstrap` takes them."""
+    settings = (settings or Settings()).model_copy(update={"kafka_bootstrap": bootstrap_servers})
+    hub = bootstrap(settings, config, services or [], overrides=overrides)
+    async with hub.running():
+        yield hub
 
 
 async def wait_until(check: Callable[[], bool | Awaitable[bool]], timeout_s: float = 30.0) -> bool:

@@ -32,11 +32,11 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.topics import INCIDENTS, inbound_topic
+from services.bootstrap import specs_for
 from services.config import SchakelConfig
 from services.demo.traffic import servicenow_incident
 from services.kafka import ensure_topics
 from services.normaliser import GROUP_ID
-from services.runtime import specs_for
 from services.topics_io import topic_partitions
 from tests.conftest import KAFKA_SH, KafkaBroker, config_with_suppliers
 from tests.e2e._io import collect, committed, end_offsets, wait_until

@@ -26,9 +26,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import IncidentStatus
 from schemas.topics import DEADLETTER, TopicSpec, gemeente_topic
-from services.config import SchakelConfig
-from services.delivery import DeliveryOptions, build_deliverer, register
-from services.kafka import build_broker, ensure_topics
+from services.config import SchakelConfig, Settings
+from services.delivery import GROUP_ID, DeliveryOptions
+from services.kafka import ensure_topics
 from services.messaging import (
     DLQ_ERROR,
     DLQ_ERROR_CLASS,
@@ -51,7 +51,7 @@ from tests.delivery_kit import (
     topdesk,
     webhook,
 )
-from tests.e2e._io import collect, committed, end_offsets, wait_until
+from tests.e2e._io import collect, committed, end_offsets, running_hub, wait_until
 from tests.integration._peers import FakeTopdesk, WebhookReceiver, serve, smtp_server
 
 pytestmark = [pytest.mark.kafka]
@@ -76,21 +76,17 @@ async def fresh_gemeente(bootstrap: str) -> str:
 async def running_delivery(
     bootstrap: str, config: SchakelConfig, store_url: str, topic: str, group: str | None = None
 ) -> AsyncIterator[str]:
-    """The delivery service alone, subscribed to this test's topic only (other tests share
-    the broker); in ``group``, else a fresh consumer group (which reads from the start)."""
-    broker = build_broker(bootstrap, client_id="schakel-delivery-e2e")
-    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-delivery-e2e")
-    deliverer = build_deliverer(config, store=store_url, options=FAST)
-    group = group or f"schakel-delivery-e2e-{uuid.uuid4().hex[:8]}"
-    register(broker, deliverer, publisher, group_id=group, pattern=re.escape(topic))
-    await publisher.start()
-    await broker.start()
-    try:
+    """The delivery service alone, built by the composition root, subscribed to this test's
+    topic only (other tests share the broker); in ``group`` (one this yielded before), else a
+    fresh consumer group (which reads from the start). Yields the group id."""
+    group = group or f"{GROUP_ID}-e2e-{uuid.uuid4().hex[:8]}"
+    settings = Settings(store_url=store_url, group_suffix=group.removeprefix(GROUP_ID))
+    overrides = {"delivery.options": FAST, "delivery.pattern": re.escape(topic)}
+    async with running_hub(
+        bootstrap, config, ["delivery"], settings=settings, overrides=overrides
+    ) as hub:
+        assert hub.runtime.group(GROUP_ID) == group
         yield group
-    finally:
-        await broker.stop()
-        await publisher.stop()
-        await deliverer.aclose()
 
 
 async def produce(bootstrap: str, *events: RoutedRecord) -> None:

@@ -20,11 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from schemas.topics import INCIDENTS, inbound_topic
+from services.bootstrap import specs_for
 from services.config import SchakelConfig, Settings, SupplierConfig, SupplierCredentials
 from services.demo.gen_jira import jira_incident
-from services.gateway import serving
 from services.kafka import ensure_topics
-from services.runtime import specs_for
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
 from tests.e2e._io import collect, end_offsets, running_hub
 
@@ -53,12 +52,11 @@ def _sign(body: bytes, secret: str) -> str:
 @asynccontextmanager
 async def served(bootstrap: str, config: SchakelConfig) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway behind uvicorn on a free loopback port, and a client for it."""
-    settings = Settings(kafka_bootstrap=bootstrap)
-    async with (
-        serving(settings, config, host="127.0.0.1", port=0) as port,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
-    ):
-        yield client
+    settings = Settings(http_host="127.0.0.1", gateway_port=0)
+    async with running_hub(bootstrap, config, ["gateway"], settings=settings) as hub:
+        port = hub.services["gateway"].port  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            yield client
 
 
 async def test_webhooks_through_the_gateway_onto_the_suppliers_topic(

@@ -28,13 +28,13 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from services.runtime import specs_for
 
 from schemas.topics import INCIDENTS, gemeente_topic, inbound_topic, outbound_topic
 from services.acl import apply, plan, principals
 from services.config import KafkaSecurity, SchakelConfig
 from services.demo.traffic import servicenow_incident
 from services.kafka import client_options, ensure_topics
-from services.runtime import specs_for
 from tests.conftest import KAFKA_SH, REPO
 
 pytestmark = [pytest.mark.kafka]

@@ -21,20 +21,18 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from faststream import FastStream
 
 from schemas import CloudEvent, EntityKind, Incident, RoutedTicket, hub_id
 from schemas.topics import CHANGES, INCIDENTS, TRIAGE, gemeente_topic, inbound_topic
+from services.bootstrap import specs_for
 from services.cmdb import cmdb_import
 from services.config import SchakelConfig, Settings, SupplierConfig
 from services.demo.traffic import servicenow_incident
-from services.kafka import build_broker, ensure_topics
-from services.messaging import KafkaBatchPublisher
-from services.router import GROUP_ID, RouterService, decision_history, register
-from services.runtime import SERVICES, Wiring, specs_for
+from services.kafka import ensure_topics
+from services.router import GROUP_ID, RouterService, decision_history
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
-from tests.e2e._io import Record, collect, committed, end_offsets, wait_until
+from tests.e2e._io import Record, collect, committed, end_offsets, running_hub, wait_until
 from tests.router_kit import DRECHTSTEDEN
 
 pytestmark = [pytest.mark.kafka]
@@ -59,32 +57,13 @@ async def start_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
 async def running_router(
     bootstrap: str, config: SchakelConfig, store_url: str, suffix: str
 ) -> AsyncIterator[RouterService]:
-    """The normaliser and the router in one app, as runtime.build_app wires them (with the
+    """The normaliser and the router in one app, built by the composition root (with the
     router's own consumer group, started at the end of the shared ticket topics)."""
-    settings = Settings(kafka_bootstrap=bootstrap, store_url=store_url)
-    broker = build_broker(bootstrap, client_id="schakel-test-router")
-    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-test-router")
-    wiring = Wiring(broker, settings, config, publisher, suffix)
-    SERVICES["normaliser"](wiring)
-    service = register(wiring)
-    app = FastStream(broker)
-
-    @app.on_startup
-    async def start() -> None:
-        await ensure_topics(bootstrap, specs_for(config))
-        await publisher.start()
-
-    @app.after_shutdown
-    async def stop() -> None:
-        for hook in wiring.on_shutdown:  # closes the router's store
-            await hook()
-        await publisher.stop()
-
-    await app.start()
-    try:
+    settings = Settings(kafka_bootstrap=bootstrap, store_url=store_url, group_suffix=suffix)
+    async with running_hub(bootstrap, config, ["normaliser", "router"], settings=settings) as hub:
+        service = hub.services["router"]
+        assert isinstance(service, RouterService)
         yield service
-    finally:
-        await app.stop()
 
 
 def native_incident(

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from schemas.topics import INCIDENTS, inbound_topic
+from services.bootstrap import specs_for
 from services.config import SchakelConfig
 from services.demo.traffic import servicenow_incident
 from services.kafka import ensure_topics
-from services.runtime import specs_for
 from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
 from tests.e2e._io import collect, end_offsets
 

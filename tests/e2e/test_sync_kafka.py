@@ -42,17 +42,16 @@ from schemas.topics import (
     outbound_topic,
 )
 from services import delivery, normaliser, router, sync
+from services.bootstrap import specs_for
 from services.config import SchakelConfig, Settings
 from services.config.models import FbTeam, Gemeente, RoutingConfig, RoutingRule
 from services.demo.supplier_apis import FakeSupplierApi, fake_for
-from services.kafka import build_broker, ensure_topics
-from services.messaging import KafkaBatchPublisher
-from services.replies import serving
-from services.runtime import Wiring, specs_for
+from services.kafka import ensure_topics
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, unique_supplier
 from tests.delivery_kit import random_code, webhook
 from tests.e2e._io import collect, committed, end_offsets, wait_until
+from tests.e2e._io import running_hub as running_hub_of
 from tests.integration._peers import WebhookReceiver, serve
 
 pytestmark = [pytest.mark.kafka]
@@ -99,59 +98,37 @@ class Hub:
 
 @asynccontextmanager
 async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> AsyncIterator[Hub]:
-    """normaliser + router + delivery + sync on one broker, and the replies API on a free port
-    (what ``runtime.build_app`` with those services will wire)."""
-    settings = Settings(kafka_bootstrap=bootstrap, store_url=store_url)
+    """normaliser + router + delivery + sync + the replies API (on a free port) in one app,
+    built by the composition root, with fast retries and this test's consumer groups."""
     suffix = f"-e2e-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        store_url=store_url, group_suffix=suffix, http_host="127.0.0.1", replies_port=0
+    )
     await ensure_topics(bootstrap, specs_for(config))
     await start_at_end(bootstrap, router.GROUP_ID + suffix, [INCIDENTS, CHANGES])
     await start_at_end(bootstrap, sync.CORRELATION_GROUP + suffix, [INCIDENTS, CHANGES])
     await start_at_end(bootstrap, sync.GROUP_ID + suffix, [REPLIES])
-    broker = build_broker(bootstrap, client_id="schakel-e2e-sync")
-    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-e2e-sync")
-    wiring = Wiring(broker, settings, config, publisher, suffix)
-    normaliser.register(
-        broker,
-        normaliser.build_normaliser(config),
-        publisher,
-        group_id=normaliser.GROUP_ID + suffix,
-    )
 
     async def no_cmdb_wait() -> dict[int, int]:
         return {}  # routed by a rule: no need to wait for the shared CMDB topic
 
-    routing = router.register(wiring, settings=settings, cmdb_end_offsets=no_cmdb_wait)
-    deliverer = delivery.build_deliverer(
-        config,
-        store=store_url,
-        options=delivery.DeliveryOptions(backoff_initial_s=0.05, backoff_max_s=0.5),
-    )
-    topics = "|".join(re.escape(gemeente_topic(g.code)) for g in config.gemeenten)
-    delivery.register(
-        broker, deliverer, publisher, group_id=delivery.GROUP_ID + suffix, pattern=topics
-    )
-    syncing = sync.register(
-        wiring,
-        settings=settings,
-        policy=sync.RetryPolicy(max_attempts=4, backoff_initial_s=0.05, backoff_max_s=0.5),
-    )
-    await publisher.start()
-    await broker.start()
-    try:
-        async with (
-            serving(settings, config, host="127.0.0.1", port=0) as port,
-            httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {FB_TOKEN}"},
-            ) as api,
-        ):
-            yield Hub(settings, config, suffix, api)
-    finally:
-        await broker.stop()
-        await publisher.stop()
-        await deliverer.aclose()
-        await routing.close()
-        await syncing.aclose()
+    fast = {"backoff_initial_s": 0.05, "backoff_max_s": 0.5}
+    overrides = {
+        "router.cmdb_end_offsets": no_cmdb_wait,
+        "delivery.options": delivery.DeliveryOptions(**fast),
+        "delivery.pattern": "|".join(re.escape(gemeente_topic(g.code)) for g in config.gemeenten),
+        "sync.api": sync.SupplierApi(policy=sync.RetryPolicy(max_attempts=4, **fast)),
+    }
+    services = ["normaliser", "router", "delivery", "sync", "replies"]
+    async with running_hub_of(
+        bootstrap, config, services, settings=settings, overrides=overrides
+    ) as running:
+        port = running.services["replies"].port  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {FB_TOKEN}"},
+        ) as api:
+            yield Hub(running.runtime.settings, config, suffix, api)
 
 
 #: Per system: the example supplier, the API root under the fake's address, a record id

@@ -15,10 +15,12 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from schemas.topics import DEADLETTER, gemeente_topic
-from services.delivery import Deliverer, DeliveryOptions, DeliveryStore, register
+from services.config import SchakelConfig
+from services.delivery import DeliveryOptions, DeliveryStore
 from services.delivery.errors import ReceiverRejected
-from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_SERVICE, DLQ_TOPIC, BrokerPublisher
+from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_SERVICE, DLQ_TOPIC
 from tests.delivery_kit import FakeChannels, email, gemeente, routed_event, team, webhook
+from tests.fakes import flow_hub
 
 HOOK = "http://fb.example/GM0505/zaken"
 MAIL = "mailto:fb-zaken@dordrecht.example"
@@ -33,14 +35,20 @@ GEMEENTEN = [
 
 
 @pytest.fixture
-async def flow(tmp_path: Path) -> AsyncIterator[tuple[KafkaBroker, FakeChannels, list[Any]]]:
-    broker = KafkaBroker("127.0.0.1:1")  # never contacted: TestKafkaBroker patches it
+async def flow(
+    tmp_path: Path, example_config: SchakelConfig
+) -> AsyncIterator[tuple[KafkaBroker, FakeChannels, list[Any]]]:
     store = await DeliveryStore.open(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
     fakes = FakeChannels()
-    deliverer = Deliverer(
-        GEMEENTEN, store, channels=fakes, options=DeliveryOptions(backoff_initial_s=0.001)
+    broker, hub = flow_hub(
+        example_config.model_copy(update={"gemeenten": GEMEENTEN}),
+        ["delivery"],
+        overrides={
+            "delivery.store": store,
+            "delivery.channels": fakes,
+            "delivery.options": DeliveryOptions(backoff_initial_s=0.001),
+        },
     )
-    register(broker, deliverer, BrokerPublisher(broker))
     dead: list[Any] = []
 
     @broker.subscriber(DEADLETTER)
@@ -48,7 +56,7 @@ async def flow(tmp_path: Path) -> AsyncIterator[tuple[KafkaBroker, FakeChannels,
         dead.append(message)
 
     yield broker, fakes, dead
-    await deliverer.aclose()
+    await hub.services["delivery"].stop()
     await store.close()
 
 

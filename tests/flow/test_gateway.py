@@ -26,7 +26,7 @@ from schemas.topics import inbound_topic
 from services.config import SchakelConfig, Settings, SupplierConfig, SupplierCredentials
 from services.demo.gen_jira import jira_incident
 from services.gateway import Batcher, create_app
-from services.gateway.app import PROBLEM_BASE
+from services.gateway.api import PROBLEM_BASE
 from services.gateway.errors import Overloaded, WebhookNotStored
 from services.messaging import OutboundMessage
 from tests.conftest import config_with_suppliers

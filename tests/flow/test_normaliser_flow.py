@@ -18,16 +18,15 @@ from faststream.kafka.annotations import KafkaMessage
 from schemas import CloudEvent, Incident
 from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
 from services.demo.traffic import servicenow_incident
-from services.messaging import DLQ_ERROR_CLASS, DLQ_TOPIC, BrokerPublisher
-from services.normaliser import build_normaliser, register
+from services.messaging import DLQ_ERROR_CLASS, DLQ_TOPIC
 from tests.conftest import config_with_suppliers
+from tests.fakes import flow_hub
 
 
 @pytest.fixture
 def flow(example_config: Any) -> tuple[KafkaBroker, list[Any], list[Any]]:
     config = config_with_suppliers(example_config, example_config.supplier("kpn"))
-    broker = KafkaBroker("127.0.0.1:1")  # never contacted: TestKafkaBroker patches it
-    register(broker, build_normaliser(config), BrokerPublisher(broker))
+    broker, _ = flow_hub(config, ["normaliser"])
     events: list[Any] = []
     dead: list[Any] = []
 

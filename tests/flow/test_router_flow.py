@@ -14,10 +14,10 @@ from faststream.kafka.annotations import KafkaMessage
 
 from schemas import CloudEvent, RoutedTicket
 from schemas.topics import CIS, DEADLETTER, INCIDENTS, TRIAGE, gemeente_topic
-from services.config import SchakelConfig, Settings
-from services.messaging import DLQ_SERVICE, BrokerPublisher
-from services.router import RouterService, register
-from services.runtime import Wiring
+from services.config import SchakelConfig
+from services.messaging import DLQ_SERVICE
+from services.router import RouterService
+from tests.fakes import flow_hub
 from tests.router_kit import (
     DRECHTSTEDEN,
     MemoryDecisionLog,
@@ -30,16 +30,16 @@ from tests.router_kit import (
 
 @pytest.fixture
 def flow(example_config: SchakelConfig) -> tuple[KafkaBroker, RouterService, dict[str, list[Any]]]:
-    broker = KafkaBroker("127.0.0.1:1")  # never contacted: TestKafkaBroker patches it
-
     async def no_backlog() -> dict[int, int]:
         return {}
 
-    service = register(
-        Wiring(broker, Settings(), example_config, BrokerPublisher(broker)),
-        decisions=MemoryDecisionLog(),
-        cmdb_end_offsets=no_backlog,
+    broker, hub = flow_hub(
+        example_config,
+        ["router"],
+        overrides={"router.decisions": MemoryDecisionLog(), "router.cmdb_end_offsets": no_backlog},
     )
+    service = hub.services["router"]
+    assert isinstance(service, RouterService)
     seen: dict[str, list[Any]] = {}
     for topic in [*(gemeente_topic(c) for c in DRECHTSTEDEN), TRIAGE, DEADLETTER]:
 

@@ -14,27 +14,27 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import TestKafkaBroker
 
 from schemas import IncidentStatus, Priority, Visibility
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import DEADLETTER, INCIDENTS, outbound_topic
 from services.config import SchakelConfig, Settings
-from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, BrokerPublisher, OutboundMessage
+from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, OutboundMessage
 from services.normaliser import build_normaliser
 from services.replies import reply_message
-from services.runtime import Wiring
 from services.sync import (
     CorrelationStore,
     RetryPolicy,
     SupplierApi,
     Syncer,
+    SyncService,
     read_batch,
-    register,
 )
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.conftest import config_with_suppliers
 from tests.delivery_kit import FakeRecord, routed_event
+from tests.fakes import flow_hub
 from tests.sync_kit import (
     BACKENDS,
     FakeServiceNow,
@@ -325,8 +325,9 @@ async def _no_sleep(_: float) -> None:
 async def test_wiring_on_the_in_memory_broker(
     example_config: SchakelConfig, tmp_path: Path
 ) -> None:
-    """register(): the correlation feed reads a routed event, the sync a reply; the command
-    is published on the supplier's outbound topic and PATCHed into ServiceNow."""
+    """The sync service built by the root: the correlation feed reads a routed event, the
+    sync a reply; the command is published on the supplier's outbound topic and PATCHed into
+    ServiceNow."""
     kpn = example_config.supplier("kpn")
     supplier = kpn.model_copy(
         update={
@@ -339,15 +340,15 @@ async def test_wiring_on_the_in_memory_broker(
     servicenow = FakeServiceNow("kpn", {SECRET: "schakel-integration"})
     servicenow.create_incident(SYS_ID, "INC0000046")
     settings = Settings(store_url=f"sqlite+aiosqlite:///{tmp_path / 'wired.db'}")
-    broker = KafkaBroker("127.0.0.1:1")  # never contacted: TestKafkaBroker patches it
     api = SupplierApi(
         policy=FAST,
         client=httpx.AsyncClient(transport=httpx.ASGITransport(app=servicenow.app)),
         env={"SCHAKEL_SECRET_KPN_API": SECRET},
     )
-    wiring = Wiring(broker, settings, config, BrokerPublisher(broker))
-    service = register(wiring, api=api)
-    assert wiring.on_shutdown == [service.aclose]
+    broker, hub = flow_hub(config, ["sync"], settings=settings, overrides={"sync.api": api})
+    service = hub.services["sync"]
+    assert isinstance(service, SyncService)
+    assert service.api is api and service.syncer.api is api  # the handed-in adapter is used
     commands: list[dict[str, Any]] = []
 
     @broker.subscriber(outbound_topic("kpn"))
@@ -362,7 +363,7 @@ async def test_wiring_on_the_in_memory_broker(
             await test_broker.publish(routed.value, routed.topic, key=routed.key)
             await test_broker.publish(message.value, message.topic, key=message.key)
     finally:
-        await service.aclose()
+        await service.stop()
     assert len(servicenow.accepted(SYS_ID)) == 1
     [command] = [OutboundCommand.model_validate(c) for c in commands]
     assert command.reply_id == reply.reply_id

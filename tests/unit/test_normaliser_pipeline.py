@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from schemas import CloudEvent, Incident
 from schemas.topics import DEADLETTER, INCIDENTS, inbound_topic
+from services.bootstrap import GC_YOUNG_THRESHOLD, settle_heap
 from services.config import SchakelConfig
 from services.demo.traffic import servicenow_incident
 from services.messaging import DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_TOPIC, OutboundMessage
 from services.normaliser import Normaliser, VersionGate, build_normaliser
-from services.normaliser.app import process_batch
-from services.runtime import GC_YOUNG_THRESHOLD, settle_heap
+from services.normaliser.service import process_batch
 from tests.conftest import config_with_suppliers
 
 

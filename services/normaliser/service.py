@@ -1,4 +1,4 @@
-"""Normaliser wiring: a thin batch subscriber on every inbound topic.
+"""The normaliser service: a thin batch subscriber on every inbound topic.
 
 Per batch (:func:`process_batch`): translate a chunk (plain functions, no I/O), hand its
 results and dead letters to the producer without waiting, translate the next chunk while the
@@ -11,21 +11,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
-from typing import Any
-
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 
 from connectors import translator_for
 from schemas.topics import inbound_topic
 from services.config import SchakelConfig, supplier_contexts
-from services.kafka import raw_batch_decoder, raw_batch_parser
-from services.messaging import Dispatcher, Publisher, RawRecord, all_acknowledged, dispatcher
+from services.contract import Batch, Runtime, batch_subscriber
+from services.messaging import Dispatcher, RawRecord, all_acknowledged, dispatcher
 from services.normaliser.pipeline import Normaliser, SupplierRoute
+from services.normaliser.seed import seed_gate
 
-__all__ = ["CHUNK", "GROUP_ID", "build_normaliser", "process_batch", "register"]
+__all__ = [
+    "CHUNK",
+    "GROUP_ID",
+    "MAX_RECORDS",
+    "NormaliserService",
+    "build_normaliser",
+    "process_batch",
+]
 
 GROUP_ID = "schakel-normaliser"
+#: records per consumed batch
+MAX_RECORDS = 5000
 #: records translated before their results go to the producer (a batch holds up to 5,000)
 CHUNK = 1000
 
@@ -72,34 +78,45 @@ async def process_batch(
     gate.commit()
 
 
-def register(
-    broker: KafkaBroker,
-    normaliser: Normaliser,
-    publisher: Publisher,
-    *,
-    group_id: str = GROUP_ID,
-    max_records: int = 5000,
-) -> None:
-    """Subscribe the normaliser to the inbound topic of every configured supplier.
+class NormaliserService:
+    """The normaliser as a :class:`~services.contract.Service`: one batch subscriber on the
+    inbound topic of every configured supplier; at start, the idempotency gate is seeded from
+    the tail of the normalised topics (``settings.normaliser_seed_window`` records per
+    partition; 0: start empty).
 
     Explicit topics rather than a pattern: a new consumer group (a new deployment, a second
     hub) then reads the history of its own suppliers only, not of every topic that ever
     matched ``schakel.inbound.*``. Adding a supplier is a config change and a restart.
     """
-    sender = dispatcher(publisher)
 
-    @broker.subscriber(
-        *(inbound_topic(supplier) for supplier in sorted(normaliser.routes)),
-        group_id=group_id,
-        batch=True,
-        max_records=max_records,
-        batch_timeout_ms=20,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=50 * 1024 * 1024,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        parser=raw_batch_parser,
-        decoder=raw_batch_decoder,
-    )
-    async def normalise_inbound(records: Any) -> None:
-        await process_batch(normaliser, sender, records)
+    name = "normaliser"
+
+    def __init__(self) -> None:
+        self.normaliser: Normaliser | None = None
+        self._runtime: Runtime | None = None
+
+    def bind(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        normaliser = self.normaliser = build_normaliser(runtime.config)
+        sender = dispatcher(runtime.publisher)
+
+        @batch_subscriber(
+            runtime,
+            *(inbound_topic(supplier) for supplier in sorted(normaliser.routes)),
+            group_id=GROUP_ID,
+            max_records=MAX_RECORDS,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=50 * 1024 * 1024,
+        )
+        async def normalise_inbound(records: Batch) -> None:
+            await process_batch(normaliser, sender, records)
+
+    async def start(self) -> None:
+        runtime, normaliser = self._runtime, self.normaliser
+        assert runtime is not None and normaliser is not None, "bind() first"
+        window = runtime.settings.normaliser_seed_window
+        if window:
+            await seed_gate(runtime.settings.kafka_bootstrap, normaliser.gate, window=window)
+
+    async def stop(self) -> None:
+        return None

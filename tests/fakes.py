@@ -1,0 +1,86 @@
+"""The test doubles the suite shares: one consumed record, one in-memory publisher, and the
+hub built by the composition root on FastStream's in-memory broker (flow tests).
+
+Production adapters stay in production code: :class:`services.messaging.BrokerPublisher` is
+the publisher for ``TestKafkaBroker`` (it publishes through the patched broker, so the
+subscribers of a flow test see what a service produced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from services.bootstrap import Hub, bootstrap
+from services.config import SchakelConfig, Settings
+from services.messaging import BrokerPublisher, OutboundMessage
+
+__all__ = ["FakeRecord", "MemoryPublisher", "flow_hub"]
+
+
+@dataclass(frozen=True)
+class FakeRecord:
+    """Stands in for aiokafka's ConsumerRecord (what :class:`services.messaging.RawRecord`
+    reads of it)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass
+class MemoryPublisher:
+    """A :class:`services.messaging.Publisher` that keeps what it was given.
+
+    ``fail``: the next so many ``send_all`` calls raise ``error`` (default a
+    ConnectionError) instead; ``release``: cleared, every ``send_all`` waits until it is set
+    (acknowledgements held back).
+    """
+
+    sent: list[OutboundMessage] = field(default_factory=list)
+    batches: list[list[OutboundMessage]] = field(default_factory=list)
+    fail: int = 0
+    error: Exception | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.release.set()
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        await self.release.wait()
+        if self.fail or self.error is not None:
+            self.fail = max(0, self.fail - 1)
+            raise self.error or ConnectionError("broker said no")
+        self.sent.extend(messages)
+        self.batches.append(list(messages))
+
+
+def flow_hub(
+    config: SchakelConfig,
+    names: Sequence[str],
+    *,
+    settings: Settings | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[KafkaBroker, Hub]:
+    """``names`` built by the composition root on a broker for ``TestKafkaBroker`` (never
+    contacted), publishing through it (:class:`BrokerPublisher`). Subscribe collectors on
+    the broker, then ``async with TestKafkaBroker(broker)``; services' ``start`` is not run
+    (adapters that need opening are handed in already open, or open on first use)."""
+    broker = KafkaBroker("127.0.0.1:1")
+    hub = bootstrap(
+        settings or Settings(normaliser_seed_window=0),
+        config,
+        names,
+        broker=broker,
+        publisher=BrokerPublisher(broker),
+        overrides=overrides,
+        create_topics=False,
+    )
+    return broker, hub

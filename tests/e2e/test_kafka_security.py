@@ -28,10 +28,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from services.runtime import specs_for
 
 from schemas.topics import INCIDENTS, gemeente_topic, inbound_topic, outbound_topic
 from services.acl import apply, plan, principals
+from services.bootstrap import specs_for
 from services.config import KafkaSecurity, SchakelConfig
 from services.demo.traffic import servicenow_incident
 from services.kafka import client_options, ensure_topics

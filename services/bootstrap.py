@@ -42,6 +42,7 @@ from schemas.topics import TopicSpec, topic_specs
 from services.config import SchakelConfig, Settings
 from services.contract import Clock, Runtime, Service, utc_now
 from services.delivery.service import DeliveryService
+from services.feed.cli import audit_app, feed_app
 from services.gateway.service import GatewayService
 from services.kafka import FRAMEWORK_LOG, build_broker, ensure_topics
 from services.logs import get_logger
@@ -76,7 +77,7 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
 }
 
 #: the service packages' command groups, added to ``schakel`` by the CLI
-COMMANDS: tuple[typer.Typer, ...] = (route_commands,)
+COMMANDS: tuple[typer.Typer, ...] = (route_commands, feed_app, audit_app)
 
 
 class _TopicsExist(logging.Filter):

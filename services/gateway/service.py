@@ -49,7 +49,7 @@ class GatewayService:
         app = create_app(settings, config, runtime.publisher, readiness=readiness, batcher=batcher)
         host = settings.http_host
         self.port = await self._stack.enter_async_context(
-            listening(app, host, settings.gateway_port, name="gateway")
+            listening(app, host, settings.gateway_port, name="gateway", settings=settings)
         )
         log.info("gateway listening", host=host, port=self.port, suppliers=len(config.suppliers))
 

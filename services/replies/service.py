@@ -60,7 +60,7 @@ class RepliesService:
         )
         host = settings.http_host
         self.port = await self._stack.enter_async_context(
-            listening(app, host, settings.replies_port, name="replies API")
+            listening(app, host, settings.replies_port, name="replies API", settings=settings)
         )
         log.info("replies API listening", host=host, port=self.port)
 

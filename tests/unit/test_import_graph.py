@@ -30,7 +30,6 @@ ROOT = "services.bootstrap"
 PENDING: set[tuple[str, str]] = {
     ("services.delivery", "services.normaliser"),  # BSN redaction -> its own module
     ("services.replies", "services.sync"),  # the correlation store -> the tickets' state
-    ("services.sync", "services.normaliser"),  # RawRecord -> services.messaging
 }
 
 

@@ -39,6 +39,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from schemas.topics import TopicSpec, topic_specs
+from services.changes.cli import app as changes_commands
 from services.config import SchakelConfig, Settings
 from services.contract import Clock, Runtime, Service, utc_now
 from services.delivery.service import DeliveryService
@@ -77,7 +78,7 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
 }
 
 #: the service packages' command groups, added to ``schakel`` by the CLI
-COMMANDS: tuple[typer.Typer, ...] = (route_commands, feed_app, audit_app)
+COMMANDS: tuple[typer.Typer, ...] = (route_commands, changes_commands, feed_app, audit_app)
 
 
 class _TopicsExist(logging.Filter):

@@ -26,7 +26,7 @@ from services.delivery.pipeline import (
     Sinks,
     build_deliverer,
 )
-from services.delivery.retry import RetryPolicy, deliver_with_retries, parse_retry_after
+from services.delivery.retry import deliver_with_retries
 from services.delivery.service import GROUP_ID, DeliveryService
 from services.delivery.store import DeliveryStore, Thread
 
@@ -43,7 +43,6 @@ __all__ = [
     "DeliveryStore",
     "EmailSink",
     "Receipt",
-    "RetryPolicy",
     "Sinks",
     "Thread",
     "TopdeskSink",
@@ -55,7 +54,6 @@ __all__ = [
     "external_number",
     "idempotency_key",
     "incident_request",
-    "parse_retry_after",
     "sign_body",
     "verify_signature",
 ]

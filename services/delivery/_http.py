@@ -13,7 +13,7 @@ from services.delivery.errors import (
     ReceiverRejected,
     ReceiverUnavailable,
 )
-from services.delivery.retry import parse_retry_after
+from services.http import parse_retry_after
 
 __all__ = ["check_response", "env_secret", "transport_error"]
 

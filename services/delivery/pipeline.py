@@ -67,11 +67,12 @@ from services.delivery.errors import (
     UndeliverableEvent,
     UnknownGemeente,
 )
-from services.delivery.retry import RetryPolicy, deliver_with_retries
+from services.delivery.retry import deliver_with_retries
 from services.delivery.store import DeliveryStore, Thread, ThreadState
 from services.errors import RejectedRecord
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
+from services.retrying import RetryPolicy
 
 __all__ = [
     "SERVICE",

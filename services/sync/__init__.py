@@ -37,17 +37,12 @@ from services.sync.store import (
     ReplyRecord,
     Route,
 )
-from services.sync.supplier_api import (
-    CallResult,
-    RetryPolicy,
-    SupplierApi,
-    authorization,
-    parse_retry_after,
-)
+from services.sync.supplier_api import SUPPLIER_POLICY, CallResult, SupplierApi, authorization
 
 __all__ = [
     "CORRELATION_GROUP",
     "GROUP_ID",
+    "SUPPLIER_POLICY",
     "BatchResult",
     "CallResult",
     "Correlation",
@@ -57,7 +52,6 @@ __all__ = [
     "ReceiverRef",
     "ReplyRecord",
     "ReplyRefused",
-    "RetryPolicy",
     "Route",
     "SupplierApi",
     "SupplierCallFailed",
@@ -73,7 +67,6 @@ __all__ = [
     "authorization",
     "command_message",
     "decode_reply",
-    "parse_retry_after",
     "plan_commands",
     "read_batch",
     "reply_digest",

@@ -4,10 +4,12 @@
   ``credentials.api_token_env`` names. A secret ``user:password`` is sent as HTTP Basic
   (TOPdesk application passwords, Jira Cloud e-mail and API token, ServiceNow basic), any
   other as a Bearer token (ServiceNow OAuth, Xurrent personal access tokens).
-* Retried with exponential backoff and jitter: timeouts, connection errors, 408, 5xx. A 429
-  waits what ``Retry-After`` says (seconds or an HTTP date), up to ``retry_after_cap_s``;
-  a supplier that asks for longer is given up on at once. Limits: ``max_attempts`` and
-  ``max_elapsed_s``; then :class:`~services.sync.errors.SupplierUnavailable`.
+* Retried under the hub's retry helper (:mod:`services.retrying`, policy
+  :data:`SUPPLIER_POLICY` unless given): timeouts, connection errors, 408, 5xx with
+  exponential backoff and jitter. A 429 waits what ``Retry-After`` says (seconds or an HTTP
+  date), up to ``retry_after_cap_s``; a supplier that asks for longer is given up on at once.
+  Limits: ``max_attempts`` and ``max_elapsed_s``; then
+  :class:`~services.sync.errors.SupplierUnavailable`.
 * Any other 4xx (and a missing secret) is permanent: :class:`SupplierRejected`, no retry.
 * ``Idempotency-Key`` carries the command id, for APIs that honour it.
 
@@ -20,48 +22,31 @@ import asyncio
 import base64
 import math
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from schemas.replies import OutboundCommand
 from services.config import SupplierConfig
 from services.http import parse_retry_after
 from services.logs import get_logger
+from services.retrying import RetryPolicy, Sleep, call_with_retries
 from services.sync.errors import SupplierRejected, SupplierUnavailable, TransientCallError
 
 __all__ = [
+    "SUPPLIER_POLICY",
     "CallResult",
-    "RetryPolicy",
     "SupplierApi",
     "authorization",
     "command_url",
-    "parse_retry_after",
 ]
 
 log = get_logger(__name__)
 
 USER_AGENT = "Schakel-eBonding/1"
-Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    max_elapsed_s: float = 120.0
-    retry_after_cap_s: float = 120.0
-    timeout_s: float = 10.0
+#: how a supplier's API is retried unless the service is given another policy
+SUPPLIER_POLICY = RetryPolicy(max_attempts=6, retry_after_cap_s=120.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +76,10 @@ class SupplierApi:
         client: httpx.AsyncClient | None = None,
         env: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
+        timeout_s: float = 10.0,
     ) -> None:
-        self.policy = policy or RetryPolicy()
-        self._client = client or httpx.AsyncClient(
-            timeout=self.policy.timeout_s, follow_redirects=False
-        )
+        self.policy = policy or SUPPLIER_POLICY
+        self._client = client or httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
         self._owned = client is None
         self._env = os.environ if env is None else env
         self._sleep = sleep
@@ -123,54 +107,40 @@ class SupplierApi:
             "User-Agent": USER_AGENT,
             "Idempotency-Key": command.command_id,
         }
-        policy = self.policy
-        backoff = wait_exponential_jitter(
-            multiplier=policy.backoff_initial_s,
-            max=policy.backoff_max_s,
-            jitter=policy.backoff_initial_s,
-        )
 
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, TransientCallError) and error.retry_after is not None:
-                return error.retry_after
-            return float(backoff(state))
-
-        def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
+        def retrying(error: BaseException, attempt: int, wait_s: float) -> None:
             log.warning(
                 "supplier call failed, retrying",
                 supplier=supplier.id,
                 hub_id=command.hub_id,
                 reply_id=command.reply_id,
                 command_id=command.command_id,
-                attempt=state.attempt_number,
+                attempt=attempt,
                 reason=getattr(error, "reason", repr(error)),
-                wait_s=round(state.upcoming_sleep, 3),
+                wait_s=round(wait_s, 3),
             )
 
         attempts = 0
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed_s),
-            wait=wait,
-            retry=retry_if_exception_type(TransientCallError),
-            sleep=self._sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+
+        async def once(attempt: int) -> CallResult:
+            nonlocal attempts
+            attempts = attempt
+            return CallResult(await self._attempt(command, url, headers, attempt), attempt)
+
         try:
-            async for attempt in retrying:
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    status = await self._attempt(command, url, headers, attempts)
-                    return CallResult(status, attempts)
+            return await call_with_retries(
+                once,
+                self.policy,
+                retry_on=TransientCallError,
+                on_retry=retrying,
+                sleep=self._sleep,
+            )
         except TransientCallError as exc:
             raise SupplierUnavailable(
                 f"{command.method} {command.path}: {exc.reason}, after {attempts} attempt(s)",
                 attempts=attempts,
                 status=exc.status,
             ) from None
-        raise AssertionError("unreachable: tenacity either returns or reraises")
 
     async def _attempt(
         self, command: OutboundCommand, url: str, headers: Mapping[str, str], attempt: int

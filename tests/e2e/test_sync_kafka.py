@@ -47,6 +47,7 @@ from services.config import SchakelConfig, Settings
 from services.config.models import FbTeam, Gemeente, RoutingConfig, RoutingRule
 from services.demo.supplier_apis import FakeSupplierApi, fake_for
 from services.kafka import ensure_topics
+from services.retrying import RetryPolicy
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, unique_supplier
 from tests.delivery_kit import random_code, webhook
@@ -117,7 +118,7 @@ async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> 
         "router.cmdb_end_offsets": no_cmdb_wait,
         "delivery.options": delivery.DeliveryOptions(**fast),
         "delivery.pattern": "|".join(re.escape(gemeente_topic(g.code)) for g in config.gemeenten),
-        "sync.api": sync.SupplierApi(policy=sync.RetryPolicy(max_attempts=4, **fast)),
+        "sync.api": sync.SupplierApi(policy=RetryPolicy(max_attempts=4, **fast)),
     }
     services = ["normaliser", "router", "delivery", "sync", "replies"]
     async with running_hub_of(

@@ -23,9 +23,9 @@ from services.config import SchakelConfig, Settings
 from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, OutboundMessage
 from services.normaliser import build_normaliser
 from services.replies import reply_message
+from services.retrying import RetryPolicy
 from services.sync import (
     CorrelationStore,
-    RetryPolicy,
     SupplierApi,
     Syncer,
     SyncService,

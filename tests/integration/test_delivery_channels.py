@@ -13,7 +13,6 @@ from schemas import IncidentStatus
 from services.config.models import EmailChannel, TopdeskChannel, WebhookChannel
 from services.delivery import (
     EmailSink,
-    RetryPolicy,
     TopdeskSink,
     WebhookSink,
     deliver_with_retries,
@@ -26,6 +25,7 @@ from services.delivery.errors import (
     ReceiverRejected,
     ReceiverUnavailable,
 )
+from services.retrying import RetryPolicy
 from tests.delivery_kit import delivery_of, routed_event
 from tests.integration._peers import (
     FakeTopdesk,

@@ -15,9 +15,7 @@ from tenacity import RetryCallState
 from services.delivery import (
     Delivery,
     Receipt,
-    RetryPolicy,
     deliver_with_retries,
-    parse_retry_after,
     sign_body,
     verify_signature,
 )
@@ -28,7 +26,8 @@ from services.delivery.errors import (
     ReceiverUnavailable,
     TransientDeliveryError,
 )
-from services.delivery.retry import backoff_wait
+from services.http import parse_retry_after
+from services.retrying import RetryPolicy, backoff_wait
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -14,14 +14,9 @@ import pytest
 from schemas import SupplierRef, SupplierSystem
 from schemas.replies import OutboundCommand, ReplyAction
 from services.config import SupplierConfig
-from services.sync import (
-    RetryPolicy,
-    SupplierApi,
-    SupplierRejected,
-    SupplierUnavailable,
-    authorization,
-    parse_retry_after,
-)
+from services.http import parse_retry_after
+from services.retrying import RetryPolicy
+from services.sync import SupplierApi, SupplierRejected, SupplierUnavailable, authorization
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 POLICY = RetryPolicy(

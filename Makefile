@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 KAFKA := deploy/local/kafka.sh
 export SCHAKEL_CONFIG ?= config/schakel.yaml
 
-.PHONY: help install kafka-up kafka-down kafka-status lint typecheck schemas test test-fast demo bench clean
+.PHONY: help install kafka-up kafka-down kafka-status lint typecheck schemas test test-fast demo bench bench-chain clean
 
 help:
 	@echo "make demo    - start Kafka and the whole hub with demo supplier traffic"
 	@echo "make test    - lint, type-check and run the whole test suite (starts its own Kafka)"
 	@echo "make bench   - benchmark passthrough vs normaliser on the local broker"
+	@echo "make bench-chain - supplier to FB receiver through the whole hub (own broker)"
 	@echo "make kafka-up / kafka-down / kafka-status"
 
 $(VENV)/.installed: pyproject.toml
@@ -54,6 +55,10 @@ demo: install kafka-up
 
 bench: install kafka-up
 	$(PY) -m bench.run
+
+# supplier -> normaliser -> router -> delivery -> FB receivers, on a broker of its own
+bench-chain: install
+	$(PY) -m bench.chain
 
 clean:
 	rm -rf .kafka-test-data .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,7 @@ from schemas.replies import ReplyEvent
 from services.config import SchakelConfig
 from services.logs import get_logger
 from services.messaging import Publisher
-from services.replies.auth import TeamDirectory, TeamIdentity, team_directory
+from services.replies.auth import TeamDirectory, TeamIdentity, log_refusal, team_directory
 from services.replies.errors import (
     InvalidReply,
     ReplyNotStored,
@@ -44,9 +44,12 @@ from services.replies.errors import (
     TicketNotFound,
 )
 from services.replies.intake import (
+    IdempotencyLedger,
     ReplyBody,
     check_applicable,
+    content_fingerprint,
     make_reply,
+    read_body,
     reply_message,
 )
 from services.sync import Correlation, CorrelationStore, ReplyRecord
@@ -135,7 +138,24 @@ def create_app(
     if not len(teams):
         log.warning("no FB team has a token: the replies API refuses every request")
     now: Clock = clock or (lambda: datetime.now(UTC))
-    app = FastAPI(title="Schakel replies API", version="1", docs_url=None, redoc_url=None)
+    # no OpenAPI document or docs pages: the API is described in the README, not to strangers
+    app = FastAPI(
+        title="Schakel replies API", version="1", openapi_url=None, docs_url=None, redoc_url=None
+    )
+    ledger = IdempotencyLedger()
+
+    def refused(
+        exc: ReplyRequestRefused, request: Request, request_id: str, who: TeamIdentity | None
+    ) -> Response:
+        log_refusal(
+            exc,
+            who=who,
+            remote_addr=request.client.host if request.client else None,
+            request_id=request_id,
+            method=request.method,
+            route=request.url.path[:200],
+        )
+        return problem_response(exc, request_id)
 
     async def ticket_for(hub_id: str, who: TeamIdentity) -> Correlation:
         """The ticket if it was routed to ``who``; 404 otherwise (existence is not told)."""
@@ -148,10 +168,14 @@ def create_app(
     @app.post(API_PREFIX + "/tickets/{hub_id}/replies")
     async def post_reply(hub_id: str, request: Request) -> Response:
         request_id = _request_id(request)
+        who: TeamIdentity | None = None
         try:
             who = teams.identify(request.headers.get("authorization"))
-            body = _parse_body(await request.body())
-            reply = make_reply(who, hub_id, body, request.headers.get("idempotency-key"), now())
+            body = _parse_body(await read_body(request.stream(), request.headers))
+            key = request.headers.get("idempotency-key")
+            reply = make_reply(who, hub_id, body, key, now())
+            if key is not None:
+                ledger.check(reply.reply_id, content_fingerprint(hub_id, body))
             ticket = await ticket_for(hub_id, who)
             check_applicable(reply, ticket)
             event = ReplyEvent.of(reply, source)
@@ -167,7 +191,7 @@ def create_app(
                 )
                 raise ReplyNotStored("the broker did not take the reply", retry_after=5) from None
         except ReplyRequestRefused as exc:
-            return problem_response(exc, request_id)
+            return refused(exc, request, request_id, who)
         log.info(
             "reply accepted",
             hub_id=hub_id,
@@ -188,11 +212,12 @@ def create_app(
     @app.get(API_PREFIX + "/tickets/{hub_id}")
     async def get_ticket(hub_id: str, request: Request) -> Response:
         request_id = _request_id(request)
+        who: TeamIdentity | None = None
         try:
             who = teams.identify(request.headers.get("authorization"))
             ticket = await ticket_for(hub_id, who)
         except ReplyRequestRefused as exc:
-            return problem_response(exc, request_id)
+            return refused(exc, request, request_id, who)
         receivers = await store.receiver_refs(hub_id, who.gemeente, who.team)
         replies = await store.replies_of(hub_id, who.gemeente, who.team)
         return _json(
@@ -227,11 +252,12 @@ def create_app(
     @app.get(API_PREFIX + "/tickets/{hub_id}/replies/{reply_id}")
     async def get_reply(hub_id: str, reply_id: str, request: Request) -> Response:
         request_id = _request_id(request)
+        who: TeamIdentity | None = None
         try:
             who = teams.identify(request.headers.get("authorization"))
             await ticket_for(hub_id, who)
         except ReplyRequestRefused as exc:
-            return problem_response(exc, request_id)
+            return refused(exc, request, request_id, who)
         record = (await store.replies([reply_id])).get(reply_id)
         if record is None or (record.hub_id, record.gemeente, record.team) != (
             hub_id,
@@ -251,16 +277,29 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-        refused = InvalidReply("the request is not valid", errors=errors)
-        return problem_response(refused, _request_id(request))
+        invalid = InvalidReply("the request is not valid", errors=errors)
+        return refused(invalid, request, _request_id(request), None)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> Response:
+        request_id = _request_id(request)
+        log.warning(
+            "replies request refused",
+            gemeente=None,
+            team=None,
+            status=exc.status_code,
+            problem="about:blank",
+            reason=str(exc.detail)[:300],
+            remote_addr=request.client.host if request.client else None,
+            request_id=request_id,
+            method=request.method,
+            route=request.url.path[:200],
+        )
         body = {
             "type": "about:blank",
             "title": str(exc.detail),
             "status": exc.status_code,
-            "request_id": _request_id(request),
+            "request_id": request_id,
         }
         return Response(
             orjson.dumps(body),

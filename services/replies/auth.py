@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from services.config import SchakelConfig
 from services.logs import get_logger
-from services.replies.errors import Unauthenticated
+from services.replies.errors import ReplyRequestRefused, Unauthenticated
 
-__all__ = ["MIN_TOKEN_BYTES", "TeamDirectory", "TeamIdentity", "team_directory"]
+__all__ = ["MIN_TOKEN_BYTES", "TeamDirectory", "TeamIdentity", "log_refusal", "team_directory"]
 
 MIN_TOKEN_BYTES = 16
 
@@ -90,3 +90,28 @@ def team_directory(config: SchakelConfig, env: Mapping[str, str]) -> TeamDirecto
         log.error("two FB teams share one token; it is refused for both")
         del by_digest[digest]
     return TeamDirectory(by_digest)
+
+
+def log_refusal(
+    exc: ReplyRequestRefused,
+    *,
+    who: TeamIdentity | None,
+    remote_addr: str | None,
+    request_id: str,
+    method: str,
+    route: str,
+) -> None:
+    """Every refused request, one line: who (when the token named a team), why, from where.
+    Cross-tenant attempts show as a team's 404 on a ticket not routed to it."""
+    log.warning(
+        "replies request refused",
+        gemeente=who.gemeente if who else None,
+        team=who.team if who else None,
+        status=exc.status,
+        problem=exc.slug,
+        reason=exc.detail[:300],
+        remote_addr=remote_addr,
+        request_id=request_id,
+        method=method,
+        route=route,
+    )

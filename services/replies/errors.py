@@ -8,6 +8,9 @@ Exception tree::
             ├── Unauthenticated        401  no bearer token, or one no team has
             ├── TicketNotFound         404  unknown hub id, or not routed to this team
             ├── InvalidReply           422  the body is not a valid reply
+            ├── IdempotencyKeyReused   422  an Idempotency-Key sent before with another body
+            ├── BodyTooLarge           413  the body is above the API's limit (never read whole)
+            ├── BodyTimeout            408  the body did not arrive in time
             ├── NotApplicable          409  the ticket's state does not allow it (accepting
             │                               an open ticket, "raising" to a lower priority)
             └── ReplyNotStored         503  the broker did not acknowledge (Retry-After)
@@ -23,6 +26,9 @@ from typing import Any
 from services.errors import SchakelError
 
 __all__ = [
+    "BodyTimeout",
+    "BodyTooLarge",
+    "IdempotencyKeyReused",
     "InvalidReply",
     "NotApplicable",
     "RepliesError",
@@ -73,6 +79,23 @@ class InvalidReply(ReplyRequestRefused):
     status = 422
     slug = "invalid-reply"
     title = "Invalid reply"
+
+
+class IdempotencyKeyReused(InvalidReply):
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused with another request"
+
+
+class BodyTooLarge(ReplyRequestRefused):
+    status = 413
+    slug = "body-too-large"
+    title = "Request body too large"
+
+
+class BodyTimeout(ReplyRequestRefused):
+    status = 408
+    slug = "body-timeout"
+    title = "Request body not received in time"
 
 
 class NotApplicable(ReplyRequestRefused):

@@ -12,7 +12,11 @@ than the ticket has.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -22,16 +26,26 @@ from schemas import Priority, Visibility, derived_id
 from schemas.replies import Reply, ReplyAction, ReplyEvent
 from schemas.topics import REPLIES
 from schemas.wire import CLOUDEVENTS_JSON, CONTENT_TYPE, CORRELATION_ID, EVENT_ID, HUB_ID
+from services import http
+from services.http import declared_length
 from services.messaging import OutboundMessage
 from services.replies.auth import TeamIdentity
-from services.replies.errors import InvalidReply, NotApplicable
+from services.replies.errors import (
+    BodyTimeout,
+    BodyTooLarge,
+    IdempotencyKeyReused,
+    InvalidReply,
+    NotApplicable,
+)
 from services.sync import Correlation
 
 __all__ = [
     "IDEMPOTENCY_KEY",
     "ReplyBody",
     "check_applicable",
+    "content_fingerprint",
     "make_reply",
+    "read_body",
     "reply_id_for",
     "reply_message",
 ]
@@ -39,6 +53,70 @@ __all__ = [
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 _RESOLUTION = (ReplyAction.ACCEPT_RESOLUTION, ReplyAction.REJECT_RESOLUTION)
+
+#: A reply body is at most 200,000 characters of text (ReplyBody): 1 MiB of JSON holds it.
+MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT_S = 30.0
+
+
+async def read_body(
+    chunks: AsyncIterable[bytes],
+    headers: Mapping[str, str],
+    *,
+    limit: int = MAX_BODY_BYTES,
+    timeout_s: float = BODY_TIMEOUT_S,
+) -> bytes:
+    """The request body, refused unread when ``Content-Length`` says it is too large, and as
+    soon as more than ``limit`` bytes arrive (413) or it takes too long (408): a request is
+    never held whole beyond the limit."""
+    too_large = BodyTooLarge(f"a request body is at most {limit} bytes")
+    try:
+        declared = declared_length(headers)
+    except ValueError as exc:
+        raise InvalidReply(str(exc)) from None
+    if declared is not None and declared > limit:
+        raise too_large
+    too_slow = BodyTimeout(f"the body did not arrive within {timeout_s:g} s")
+    return await http.read_capped(chunks, limit, timeout_s, too_large=too_large, too_slow=too_slow)
+
+
+def content_fingerprint(hub_id: str, body: ReplyBody) -> str:
+    """What a request says, as a digest: equal for a retry, different for another reply."""
+    return hashlib.sha256(hub_id.encode() + b"\0" + body.model_dump_json().encode()).hexdigest()
+
+
+class IdempotencyLedger:
+    """The content each reply id (a team's Idempotency-Key on a ticket) was first sent with,
+    for ``ttl_s``: a reuse with other content is refused (422), not taken as the first.
+
+    Per process and bounded (oldest first); a restarted or second API process does not know
+    the keys the first one saw.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = 24 * 3600.0,
+        max_entries: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._seen: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._ttl_s = ttl_s
+        self._max = max_entries
+        self._clock = clock
+
+    def check(self, reply_id: str, fingerprint: str) -> None:
+        now = self._clock()
+        seen = self._seen.get(reply_id)
+        if seen is not None and seen[1] > now and seen[0] != fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for another request; use a new key"
+            )
+        if seen is None or seen[1] <= now:
+            self._seen[reply_id] = (fingerprint, now + self._ttl_s)
+            self._seen.move_to_end(reply_id)
+            while len(self._seen) > self._max:
+                self._seen.popitem(last=False)
 
 
 class ReplyBody(BaseModel):

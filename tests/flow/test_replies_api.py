@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from schemas.replies import ReplyEvent
 from schemas.topics import REPLIES
 from services.config import SchakelConfig
 from services.messaging import OutboundMessage
 from services.replies import create_app
+from services.replies.intake import MAX_BODY_BYTES
 from services.sync import CorrelationStore, ReplyRecord
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.sync_kit import BACKENDS, backend_url, correlation, empty_store, route
@@ -107,7 +109,7 @@ async def test_accepted_reply_is_on_the_replies_topic(api: Any) -> None:
 async def test_idempotency_key_gives_the_same_reply_id_per_team(api: Any) -> None:
     client, _, _ = api
     first = await post(client, OPEN, COMMENT, **{"Idempotency-Key": "k-1"})
-    retry = await post(client, OPEN, {**COMMENT, "body": "x"}, **{"Idempotency-Key": "k-1"})
+    retry = await post(client, OPEN, COMMENT, **{"Idempotency-Key": "k-1"})
     other = await post(client, OPEN, COMMENT, ALBLASSERDAM, **{"Idempotency-Key": "k-1"})
     assert first.json()["reply_id"] == retry.json()["reply_id"] != other.json()["reply_id"]
     same_text = await post(client, OPEN, COMMENT)
@@ -213,3 +215,70 @@ async def test_ticket_summary_shows_only_the_teams_own_replies(api: Any) -> None
     assert (
         await client.get(f"/api/v1/tickets/{RESOLVED}", headers=auth(ALBLASSERDAM))
     ).status_code == 404
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_refused(api: Any) -> None:
+    client, publisher, _ = api
+    first = await post(client, OPEN, COMMENT, **{"Idempotency-Key": "k-2"})
+    assert first.status_code == 202
+    with structlog.testing.capture_logs() as logs:
+        changed = await post(
+            client, OPEN, {**COMMENT, "body": "iets anders"}, **{"Idempotency-Key": "k-2"}
+        )
+    assert changed.status_code == 422
+    assert changed.json()["type"].endswith("/idempotency-key-reused")
+    assert len(publisher.sent) == 1  # the first reply only
+    [line] = [e for e in logs if e["event"] == "replies request refused"]
+    assert (line["gemeente"], line["team"], line["status"]) == ("GM0505", "fb-zaken", 422)
+    # the same key on another ticket is another reply id: no conflict
+    other_ticket = await post(
+        client, RESOLVED, {"action": "accept_resolution"}, **{"Idempotency-Key": "k-2"}
+    )
+    assert other_ticket.status_code == 202, other_ticket.text
+
+
+async def test_an_oversized_body_is_refused_without_being_read_whole(api: Any) -> None:
+    client, publisher, _ = api
+    sent = [0]
+
+    async def endless() -> AsyncIterator[bytes]:
+        chunk = b'{"action": "comment", "body": "' + b"x" * 65_536
+        while sent[0] < 50 * 1024 * 1024:  # 50 MiB if nobody stops reading
+            sent[0] += len(chunk)
+            yield chunk
+
+    response = await client.post(
+        f"/api/v1/tickets/{OPEN}/replies", content=endless(), headers=auth(ZAKEN)
+    )
+    assert response.status_code == 413
+    assert sent[0] <= MAX_BODY_BYTES + 2 * 65_600  # stopped at the limit, not at the end
+    declared = await client.post(
+        f"/api/v1/tickets/{OPEN}/replies",
+        content=b"{}",
+        headers={**auth(ZAKEN), "Content-Length": str(100 * 1024 * 1024)},
+    )
+    assert declared.status_code == 413
+    assert not publisher.sent
+
+
+async def test_no_openapi_document_or_docs_for_strangers(api: Any) -> None:
+    client, _, _ = api
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert (await client.get(path)).status_code == 404
+        assert (await client.get(path, headers=auth(ZAKEN))).status_code == 404
+
+
+async def test_every_refusal_is_logged_with_team_reason_and_address(api: Any) -> None:
+    client, _, _ = api
+    with structlog.testing.capture_logs() as logs:
+        await post(client, OPEN, COMMENT, token=BELASTINGEN)  # not routed to this team
+        await post(client, OPEN, COMMENT, token="nope-not-a-token-at-all")
+        await client.get(f"/api/v1/tickets/{OPEN}", headers=auth(BELASTINGEN))
+    lines = [e for e in logs if e["event"] == "replies request refused"]
+    assert [(e["team"], e["status"], e["problem"]) for e in lines] == [
+        ("fb-belastingen", 404, "ticket-not-found"),
+        (None, 401, "unauthenticated"),
+        ("fb-belastingen", 404, "ticket-not-found"),
+    ]
+    assert all(e["remote_addr"] == "127.0.0.1" and e["reason"] for e in lines)
+    assert "nope-not-a-token" not in str(lines)  # the token never reaches the log

@@ -39,8 +39,9 @@ from schemas.topics import gemeente_topic
 from services.config import SchakelConfig
 from services.config.models import FbTeam, Gemeente
 from services.delivery import ChannelConfig, Delivery, DeliveryStore, Receipt, idempotency_key
-from services.delivery._tables import deliveries, receiver_tickets
+from services.delivery._tables import deliveries
 from services.delivery.channels import channel_target
+from services.tickets.tables import receiver_tickets
 
 SOURCE = "urn:nld:kvk:90000011:systeem:servicenow-prod"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ from sqlalchemy import delete
 
 from services.demo.supplier_apis import Received as Patch
 from services.demo.supplier_apis import ServiceNowApi as FakeServiceNow
-from services.sync import Correlation, CorrelationStore, Route
-from services.sync._tables import correlation_routes, correlations, replies_applied
+from services.tickets import Correlation, CorrelationStore, Route
+from services.tickets.tables import correlation_routes, correlations, replies_applied
 
 __all__ = [
     "BACKENDS",

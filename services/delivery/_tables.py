@@ -5,10 +5,8 @@ delivered, where it landed and how many attempts it took. A key with status ``de
 is never delivered again (idempotent consumer), so a replayed dead letter only retries the
 channels that failed.
 
-``receiver_tickets``: per ticket (hub id) and receiver (gemeente, team, channel) the
-receiver's own reference: the TOPdesk incident id, the Message-ID of the first e-mail. A later
-update of the ticket goes to that reference (PATCH, In-Reply-To) instead of creating a new
-one. ``last_version`` is the newest ticket version delivered there; an older one is skipped.
+The receivers' own references of a ticket (``receiver_tickets``) are the tickets' shared
+state: :mod:`services.tickets.tables` declares them; the delivery service writes them.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Tab
 
 from services.store import metadata
 
-__all__ = ["deliveries", "receiver_tickets"]
+__all__ = ["deliveries"]
 
 deliveries = Table(
     "deliveries",
@@ -36,18 +34,4 @@ deliveries = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_deliveries_hub_id", "hub_id"),
-)
-
-receiver_tickets = Table(
-    "receiver_tickets",
-    metadata,
-    Column("hub_id", String(64), primary_key=True),
-    Column("gemeente", String(8), primary_key=True),
-    Column("team", String(64), primary_key=True),
-    Column("channel", String(64), primary_key=True),
-    Column("receiver_ref", String(255)),
-    Column("receiver_number", String(100)),
-    Column("last_version", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

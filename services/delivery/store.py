@@ -19,9 +19,10 @@ from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.delivery._tables import deliveries, receiver_tickets
+from services.delivery._tables import deliveries
 from services.delivery.channels import Delivery, Receipt
 from services.store import open_store
+from services.tickets.tables import receiver_tickets
 
 __all__ = ["DeliveryStore", "Thread", "ThreadState"]
 
@@ -55,7 +56,8 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 class DeliveryStore:
-    """Async SQLAlchemy Core over :mod:`services.delivery._tables`."""
+    """Async SQLAlchemy Core over :mod:`services.delivery._tables` and the receivers'
+    references in :mod:`services.tickets.tables`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         dialect = engine.dialect.name

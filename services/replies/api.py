@@ -52,7 +52,7 @@ from services.replies.intake import (
     read_body,
     reply_message,
 )
-from services.sync import Correlation, CorrelationStore, ReplyRecord
+from services.tickets import Correlation, CorrelationStore, ReplyRecord
 
 __all__ = ["API_PREFIX", "DEFAULT_SOURCE", "PROBLEM_BASE", "create_app", "problem_response"]
 

@@ -37,7 +37,7 @@ from services.replies.errors import (
     InvalidReply,
     NotApplicable,
 )
-from services.sync import Correlation
+from services.tickets import Correlation
 
 __all__ = [
     "IDEMPOTENCY_KEY",

@@ -14,7 +14,7 @@ from services.contract import Runtime
 from services.http import listening
 from services.logs import get_logger
 from services.replies.api import create_app
-from services.sync import CorrelationStore
+from services.tickets import CorrelationStore
 
 __all__ = ["RepliesService"]
 

@@ -2,7 +2,8 @@
 
 One SQLAlchemy ``MetaData`` holds every table; each service declares its own tables in its
 own package against :data:`metadata` (``services.router._tables``, ``services.delivery._tables``,
-...) and imports them before :func:`open_store`. Kafka stays the system of record: what is
+...), shared state in its leaf module (``services.tickets.tables``), and imports them before
+:func:`open_store`. Kafka stays the system of record: what is
 here is state a service needs (routing decisions for ``route explain``, receiver references,
 idempotency keys, correlations) and can be rebuilt from the topics.
 

@@ -3,7 +3,7 @@
 Reads ``schakel.replies.v1``; turns each reply into the supplier system's native request
 (:mod:`connectors.outbound`), publishes it on ``schakel.outbound.<supplier>`` and, where the
 supplier has an API configured, sends it with retries, rate-limit handling and a dead letter
-after the limit. Keeps the correlation store (hub id <-> supplier record <-> receivers) from
+after the limit. Keeps the tickets' correlations and routes (:mod:`services.tickets`) from
 the normalised and gemeente topics. Idempotent on the reply id; everything it writes is
 marked, so the supplier's echo of it produces no new event.
 """
@@ -30,13 +30,6 @@ from services.sync.pipeline import (
     reply_digest,
 )
 from services.sync.service import CORRELATION_GROUP, GROUP_ID, SyncService
-from services.sync.store import (
-    Correlation,
-    CorrelationStore,
-    ReceiverRef,
-    ReplyRecord,
-    Route,
-)
 from services.sync.supplier_api import SUPPLIER_POLICY, CallResult, SupplierApi, authorization
 
 __all__ = [
@@ -45,14 +38,9 @@ __all__ = [
     "SUPPLIER_POLICY",
     "BatchResult",
     "CallResult",
-    "Correlation",
     "CorrelationBatch",
-    "CorrelationStore",
     "NotRoutedToTeam",
-    "ReceiverRef",
-    "ReplyRecord",
     "ReplyRefused",
-    "Route",
     "SupplierApi",
     "SupplierCallFailed",
     "SupplierRejected",

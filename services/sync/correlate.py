@@ -2,8 +2,8 @@
 
 The sync service follows ``schakel.incidents.v1``, ``schakel.changes.v1`` and the gemeente
 topics ``schakel.gemeente.<GMxxxx>.v1``. Every ticket event says where the ticket lives at
-the supplier (a :class:`~services.sync.store.Correlation`); every routed event also says which
-teams of that gemeente received it (a :class:`~services.sync.store.Route`). Only teams of the
+the supplier (a :class:`~services.tickets.Correlation`); every routed event also says which
+teams of that gemeente received it (a :class:`~services.tickets.Route`). Only teams of the
 topic's own gemeente are taken from a routed event (tenant isolation, whatever the event says).
 
 Reading is tolerant and cheap (orjson, the few fields needed): an event that lacks them is
@@ -21,7 +21,7 @@ import orjson
 
 from schemas.topics import CHANGES, INCIDENTS, gemeente_of_topic
 from services.messaging import RawRecord
-from services.sync.store import Correlation, Route
+from services.tickets import Correlation, Route
 
 __all__ = ["CorrelationBatch", "read_batch"]
 

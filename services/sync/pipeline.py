@@ -66,8 +66,8 @@ from services.sync.errors import (
     UnreadableReply,
     Untranslatable,
 )
-from services.sync.store import Correlation, CorrelationStore, ReplyRecord
 from services.sync.supplier_api import SupplierApi
+from services.tickets import Correlation, CorrelationStore, ReplyRecord
 
 __all__ = [
     "SERVICE",

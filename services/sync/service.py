@@ -18,8 +18,8 @@ from services.contract import Batch, Runtime, batch_subscriber
 from services.logs import get_logger
 from services.sync.correlate import read_batch
 from services.sync.pipeline import Syncer
-from services.sync.store import CorrelationStore
 from services.sync.supplier_api import SupplierApi
+from services.tickets import CorrelationStore
 
 __all__ = ["CORRELATION_GROUP", "GROUP_ID", "SyncService"]
 

@@ -18,7 +18,7 @@ from services.config import SchakelConfig
 from services.messaging import OutboundMessage
 from services.replies import create_app
 from services.replies.intake import MAX_BODY_BYTES
-from services.sync import CorrelationStore, ReplyRecord
+from services.tickets import CorrelationStore, ReplyRecord
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.sync_kit import BACKENDS, backend_url, correlation, empty_store, route
 

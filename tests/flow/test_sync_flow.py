@@ -25,12 +25,12 @@ from services.normaliser import build_normaliser
 from services.replies import reply_message
 from services.retrying import RetryPolicy
 from services.sync import (
-    CorrelationStore,
     SupplierApi,
     Syncer,
     SyncService,
     read_batch,
 )
+from services.tickets import CorrelationStore
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.conftest import config_with_suppliers
 from tests.delivery_kit import FakeRecord, routed_event

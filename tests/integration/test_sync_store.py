@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.sync import CorrelationStore, ReplyRecord
+from services.tickets import CorrelationStore, ReplyRecord
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.sync_kit import BACKENDS, backend_url, correlation, empty_store, route
 

@@ -29,7 +29,6 @@ ROOT = "services.bootstrap"
 #: shrinks.
 PENDING: set[tuple[str, str]] = {
     ("services.delivery", "services.normaliser"),  # BSN redaction -> its own module
-    ("services.replies", "services.sync"),  # the correlation store -> the tickets' state
 }
 
 

@@ -5,8 +5,9 @@ can be rebuilt by replaying the normalised and gemeente topics, except the ``rep
 bookkeeping, whose loss only means a replayed reply is sent again.
 
 Receiver references (the FB's own ticket ids: a TOPdesk incident at the gemeente, the first
-Message-ID of a mail thread) are the delivery service's: they are read, never written, from
-its ``receiver_tickets`` table when that table exists in the same store.
+Message-ID of a mail thread) are written by the delivery service into ``receiver_tickets``
+(:mod:`services.tickets.tables`) and read here; when the delivery service keeps its tables
+in another store, there are none to read.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import column, select, table, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.store import open_store
-from services.sync._tables import correlation_routes, correlations, replies_applied
+from services.tickets.tables import (
+    correlation_routes,
+    correlations,
+    receiver_tickets,
+    replies_applied,
+)
 
 __all__ = [
     "FINAL_STATES",
@@ -40,17 +46,6 @@ FINAL_STATES = frozenset({"applied", "published"})
 
 _CHUNK = 400
 _ERROR_MAX = 2000
-
-#: The delivery service's table, read-only and by name (it is not imported: another service's).
-_RECEIVERS = table(
-    "receiver_tickets",
-    column("hub_id"),
-    column("gemeente"),
-    column("team"),
-    column("channel"),
-    column("receiver_ref"),
-    column("receiver_number"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +134,7 @@ def newest(tickets: Iterable[Correlation]) -> list[Correlation]:
 
 
 class CorrelationStore:
-    """Async SQLAlchemy Core over :mod:`services.sync._tables`.
+    """Async SQLAlchemy Core over :mod:`services.tickets.tables`.
 
     Built on an open engine, or on a URL that is opened (tables created) on first use, so
     a service can be wired before the event loop runs.
@@ -351,7 +346,7 @@ class CorrelationStore:
     async def receiver_refs(self, hub_id: str, gemeente: str, team: str) -> list[ReceiverRef]:
         """The team's own references of the ticket, as the delivery service recorded them;
         empty when the delivery service keeps its tables elsewhere."""
-        t = _RECEIVERS.c
+        t = receiver_tickets.c
         query = select(t.channel, t.receiver_ref, t.receiver_number).where(
             tuple_(t.hub_id, t.gemeente, t.team) == tuple_(hub_id, gemeente, team)
         )

@@ -18,7 +18,7 @@ from services.delivery.channels import (
     channel_id,
     idempotency_key,
 )
-from services.delivery.pipeline import (
+from services.delivery.deliverer import (
     BatchResult,
     ChannelFactory,
     Deliverer,

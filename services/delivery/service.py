@@ -1,6 +1,6 @@
 """The delivery service: a thin batch subscriber on every ``schakel.gemeente.<GMxxxx>.v1`` topic.
 
-Per batch: deliver everything (:class:`~services.delivery.pipeline.Deliverer`), publish the
+Per batch: deliver everything (:class:`~services.delivery.deliverer.Deliverer`), publish the
 dead letters and audit events and wait for their acknowledgements, then commit. If the store
 or that publish fails, the batch is not committed and is consumed again
 (``AckPolicy.NACK_ON_ERROR``); deliveries recorded as done are skipped then.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from schemas.topics import GEMEENTE_PATTERN
 from services.contract import Batch, Runtime, batch_subscriber
-from services.delivery.pipeline import ChannelFactory, Deliverer, DeliveryOptions
+from services.delivery.deliverer import ChannelFactory, Deliverer, DeliveryOptions
 from services.delivery.store import DeliveryStore
 
 __all__ = ["GROUP_ID", "DeliveryService"]

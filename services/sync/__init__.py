@@ -21,7 +21,9 @@ from services.sync.errors import (
     UnreadableReply,
     Untranslatable,
 )
-from services.sync.pipeline import (
+from services.sync.service import CORRELATION_GROUP, GROUP_ID, SyncService
+from services.sync.supplier_api import SUPPLIER_POLICY, CallResult, SupplierApi, authorization
+from services.sync.syncer import (
     BatchResult,
     Syncer,
     command_message,
@@ -29,8 +31,6 @@ from services.sync.pipeline import (
     plan_commands,
     reply_digest,
 )
-from services.sync.service import CORRELATION_GROUP, GROUP_ID, SyncService
-from services.sync.supplier_api import SUPPLIER_POLICY, CallResult, SupplierApi, authorization
 
 __all__ = [
     "CORRELATION_GROUP",

@@ -5,7 +5,7 @@
   ``schakel.gemeente.<GMxxxx>.v1``, and stores correlations and routes
   (:mod:`services.sync.correlate`), then commits;
 * the **sync** (group ``schakel-sync``) reads ``schakel.replies.v1`` and applies the replies
-  (:class:`~services.sync.pipeline.Syncer`), then commits.
+  (:class:`~services.sync.syncer.Syncer`), then commits.
 
 Both use ``AckPolicy.NACK_ON_ERROR``: if the store or the broker fails, the batch is consumed
 again; both are idempotent (versions, routes, reply ids).
@@ -17,8 +17,8 @@ from schemas.topics import CHANGES, INCIDENTS, REPLIES, gemeente_topic
 from services.contract import Batch, Runtime, batch_subscriber
 from services.logs import get_logger
 from services.sync.correlate import read_batch
-from services.sync.pipeline import Syncer
 from services.sync.supplier_api import SupplierApi
+from services.sync.syncer import Syncer
 from services.tickets import CorrelationStore
 
 __all__ = ["CORRELATION_GROUP", "GROUP_ID", "SyncService"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.delivery import Delivery, DeliveryStore, Receipt, Thread, idempotency_key
-from services.delivery.pipeline import _ROUTED
+from services.delivery.deliverer import _ROUTED
 from tests.delivery_kit import STORE_BACKENDS, open_test_store, routed_event
 
 

@@ -18,7 +18,7 @@ from services.delivery import (
     incident_request,
 )
 from services.delivery._render import action_text
-from services.delivery.pipeline import _ROUTED
+from services.delivery.deliverer import _ROUTED
 from tests.delivery_kit import routed_event
 
 MAIL = EmailChannel(

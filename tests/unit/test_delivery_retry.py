@@ -107,7 +107,7 @@ class Flaky:
 
 @pytest.fixture
 def delivery() -> Delivery:
-    from services.delivery.pipeline import _ROUTED
+    from services.delivery.deliverer import _ROUTED
     from tests.delivery_kit import routed_event
 
     event = routed_event("GM0505", ["fb-zaken"])

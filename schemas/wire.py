@@ -19,6 +19,7 @@ Headers of the hub's records (on which records):
 - ``schakel-reply-id``, ``schakel-command-id``: the reply a command carries out, the command;
 - ``schakel-sent-by``: ``hub`` (the hub called the supplier's API; the record is a wire tap)
   or ``supplier`` (the supplier applies it) (commands);
+- ``schakel-notice``: the kind of a change-calendar notice (routed notices);
 - ``schakel-replayed-from``: ``topic:partition:offset`` of the dead letter (replayed records);
 - ``schakel-dlq-*``: why and whence (:data:`DLQ_HEADERS`) (dead letters).
 
@@ -35,7 +36,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from schemas.cis import ConfigurationItem
-from schemas.envelope import DATASCHEMA, EventAction, encode_event, event_type
+from schemas.envelope import DATASCHEMA, EventAction, derived_id, encode_event, event_type
 from schemas.tickets import Change, Incident
 from schemas.topics import NORMALISED_TOPIC
 from schemas.vocab import EntityKind
@@ -61,6 +62,7 @@ __all__ = [
     "GATEWAY_SUPPLIER",
     "HUB_ID",
     "JSON",
+    "NOTICE",
     "OPERATION",
     "RECEIVED_AT",
     "REMOTE_ADDR",
@@ -76,6 +78,7 @@ __all__ = [
     "NormalisedRecord",
     "encode_normalised",
     "header_value",
+    "routed_event_id",
 ]
 
 #: headers as Kafka carries them: (name, bytes)
@@ -101,6 +104,8 @@ REPLY_ID = "schakel-reply-id"
 COMMAND_ID = "schakel-command-id"
 SENT_BY = "schakel-sent-by"
 REPLAYED_FROM = "schakel-replayed-from"
+#: on a change calendar's notice (a routed change event): the kind of notice
+NOTICE = "schakel-notice"
 
 # --- dead letters ---------------------------------------------------------------------------
 
@@ -147,6 +152,13 @@ def header_value(headers: Iterable[tuple[str, bytes | None]] | None, name: str) 
         if key == name and value:
             return value.decode("utf-8", "replace")
     return None
+
+
+def routed_event_id(event_id: str, destination: str) -> str:
+    """The id of the routed event of normalised event ``event_id`` for ``destination`` (a
+    gemeente code, or ``triage``): the same event routed again gets the same id, whoever
+    routes it (the router, the regie's manual route, a change notice)."""
+    return derived_id("routed", event_id, destination)
 
 
 # --- the normalised event record ------------------------------------------------------------

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from schemas import Change, ChangeStatus
 from schemas.changes import ChangeFinding, FindingChange, finding_event
 from schemas.topics import CHANGE_FINDINGS
+from schemas.wire import CLOUDEVENTS_JSON, CONTENT_TYPE, EVENT_ID
 from services.changes.findings import Finding, Scheduled, detect, in_scope
 from services.changes.graph import CiGraph, Impact, impact_of
 from services.changes.notices import Notice, NoticeHistory, due_notices, notice_message
@@ -201,8 +202,8 @@ class ChangeCalendar:
                 value=event.model_dump_json().encode(),
                 key=finding.finding_id.encode(),
                 headers=(
-                    ("content-type", b"application/cloudevents+json; charset=utf-8"),
-                    ("schakel-event-id", event.id.encode()),
+                    (CONTENT_TYPE, CLOUDEVENTS_JSON),
+                    (EVENT_ID, event.id.encode()),
                 ),
             )
         )

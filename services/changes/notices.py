@@ -28,14 +28,15 @@ from zoneinfo import ZoneInfo
 from schemas import Change, ChangeStatus, RecipientRef, RoutedTicket, RoutingDecision, derived_id
 from schemas.changes import FINDINGS_SOURCE, NOTICE_BASIS, NoticeKind
 from schemas.envelope import encode_event
+from schemas.routing import ROUTED_DATASCHEMA
 from schemas.topics import gemeente_topic
+from schemas.wire import CLOUDEVENTS_JSON, CONTENT_TYPE, DESTINATION, EVENT_ID, HUB_ID, NOTICE
 from services.changes.findings import Scheduled, failed, finished
 from services.changes.text import change_label, gemeente_label, listing, span
 from services.config import Gemeente, SchakelConfig
 from services.messaging import OutboundMessage
 
 __all__ = [
-    "ROUTED_DATASCHEMA",
     "Notice",
     "NoticeHistory",
     "due_notices",
@@ -43,10 +44,7 @@ __all__ = [
     "window_stamp",
 ]
 
-#: the dataschema of routed tickets (as the router writes them)
-ROUTED_DATASCHEMA = "urn:nld:schakel:schema:routedticket:v1"
 _ROUTED_TYPE = "nl.itsm.change.routed.v1"
-_CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 _ENDINGS: frozenset[str] = frozenset({"cancelled", "implemented", "failed"})
 
 
@@ -205,10 +203,10 @@ def notice_message(
         value=value,
         key=hub,
         headers=(
-            ("content-type", _CONTENT_TYPE),
-            ("schakel-event-id", notice.notice_id.encode()),
-            ("schakel-hub-id", hub),
-            ("schakel-destination", notice.gemeente.encode()),
-            ("schakel-notice", notice.kind.encode()),
+            (CONTENT_TYPE, CLOUDEVENTS_JSON),
+            (EVENT_ID, notice.notice_id.encode()),
+            (HUB_ID, hub),
+            (DESTINATION, notice.gemeente.encode()),
+            (NOTICE, notice.kind.encode()),
         ),
     )

@@ -12,7 +12,16 @@ from typing import Any
 from schemas import Change, EntityKind, Incident, RecipientRef, RoutedTicket, RoutingDecision
 from schemas.audit import AuditEntry
 from schemas.envelope import derived_id, encode_event, event_type
+from schemas.routing import ROUTED_DATASCHEMA
 from schemas.topics import DEADLETTER, gemeente_topic
+from schemas.wire import (
+    CLOUDEVENTS_JSON,
+    CONTENT_TYPE,
+    DESTINATION,
+    EVENT_ID,
+    HUB_ID,
+    routed_event_id,
+)
 from services.audit import audit_message
 from services.config import SchakelConfig
 from services.feed.auth import Principal
@@ -26,7 +35,6 @@ __all__ = ["REGIE_BASIS", "Actions", "Replayer"]
 
 #: the basis of a routing decision the regie made by hand
 REGIE_BASIS = "regie"
-_CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
 #: puts dead letters back on their topics: :func:`services.topics_io.replay_dead_letters`
 Replayer = Callable[[str, list[ConsumedRecord]], Awaitable[list[tuple[int, str]]]]
@@ -135,14 +143,14 @@ class Actions:
             explanation=explanation,
             decided_at=now,
         )
-        routed_id = derived_id("routed", decision.event_id, gemeente)
+        routed_id = routed_event_id(decision.event_id, gemeente)
         value = encode_event(
             id=routed_id,
             source=ticket_row["source"],
             type=event_type(kind, "routed"),
             subject=hub_id,
             time=now,
-            dataschema="urn:nld:schakel:schema:routedticket:v1",
+            dataschema=ROUTED_DATASCHEMA,
             sequence=ticket.version,
             supplierid=ticket_row["supplier"],
             data=RoutedTicket(kind=kind.value, ticket=ticket, decision=decision),  # type: ignore[arg-type]
@@ -152,10 +160,10 @@ class Actions:
             value=value,
             key=hub_id.encode(),
             headers=(
-                ("content-type", _CONTENT_TYPE),
-                ("schakel-event-id", routed_id.encode()),
-                ("schakel-hub-id", hub_id.encode()),
-                ("schakel-destination", gemeente.encode()),
+                (CONTENT_TYPE, CLOUDEVENTS_JSON),
+                (EVENT_ID, routed_id.encode()),
+                (HUB_ID, hub_id.encode()),
+                (DESTINATION, gemeente.encode()),
             ),
         )
         entry = AuditEntry(

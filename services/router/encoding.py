@@ -28,7 +28,6 @@ from schemas import (
     EntityKind,
     Incident,
     RoutingDecision,
-    derived_id,
     event_type,
 )
 from schemas.routing import ROUTED_DATASCHEMA
@@ -41,6 +40,7 @@ from schemas.wire import (
     HUB_ID,
     SOURCE_EVENT_ID,
     Headers,
+    routed_event_id,
 )
 from services.router.errors import UnreadableEvent
 
@@ -96,11 +96,6 @@ def decode_event(topic: str, value: bytes) -> NormalisedEvent:
         )
     except ValidationError as exc:
         raise UnreadableEvent(f"not a normalised {kind.value} event: {exc}") from None
-
-
-def routed_event_id(event_id: str, destination: str) -> str:
-    """The id of the routed event of normalised event ``event_id`` for ``destination``."""
-    return derived_id("routed", event_id, destination)
 
 
 def decision_middle(template: RoutingDecision) -> bytes:

@@ -293,7 +293,11 @@ async def all_acknowledged(pending: Iterable[Awaitable[object]]) -> None:
 
 
 class BrokerPublisher:
-    """Publishes through a FastStream broker, message by message (flow tests, tools)."""
+    """Publishes through a FastStream broker, message by message: the adapter for
+    FastStream's in-memory ``TestKafkaBroker`` in flow tests (``bootstrap(...,
+    publisher=BrokerPublisher(broker))``), where what a service produces must reach the
+    test's subscribers through the patched broker. Production publishes with
+    :class:`KafkaBatchPublisher`."""
 
     def __init__(self, broker: KafkaBroker) -> None:
         self._broker = broker

@@ -42,6 +42,7 @@ from services.delivery import ChannelConfig, Delivery, DeliveryStore, Receipt, i
 from services.delivery._tables import deliveries
 from services.delivery.channels import channel_target
 from services.tickets.tables import receiver_tickets
+from tests.fakes import FakeRecord
 
 SOURCE = "urn:nld:kvk:90000011:systeem:servicenow-prod"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -60,18 +61,6 @@ class RoutedRecord:
 
     def as_record(self, offset: int = 0, partition: int = 0) -> FakeRecord:
         return FakeRecord(self.topic, partition, offset, self.key, self.value, self.headers)
-
-
-@dataclass(frozen=True)
-class FakeRecord:
-    """Stands in for aiokafka's ConsumerRecord in pipeline tests."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
 
 
 def routed_event(

@@ -61,6 +61,15 @@ class MemoryPublisher:
         self.sent.extend(messages)
         self.batches.append(list(messages))
 
+    @property
+    def messages(self) -> list[OutboundMessage]:
+        """Everything acknowledged so far, in order."""
+        return self.sent
+
+    def on(self, topic: str) -> list[OutboundMessage]:
+        """What was acknowledged on ``topic``."""
+        return [m for m in self.sent if m.topic == topic]
+
 
 def flow_hub(
     config: SchakelConfig,

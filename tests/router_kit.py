@@ -25,8 +25,8 @@ from schemas import (
 )
 from schemas.envelope import DATASCHEMA, encode_event
 from schemas.topics import CHANGES, CIS, INCIDENTS
-from services.messaging import OutboundMessage
 from services.router import DecisionRecord
+from tests.fakes import FakeRecord
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 SOURCE = "urn:nld:kvk:90000011:systeem:servicenow-prod"
@@ -129,18 +129,6 @@ def change(
     )
 
 
-@dataclass(frozen=True)
-class FakeRecord:
-    """Stands in for aiokafka's ConsumerRecord."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-
 def ticket_event(ticket: Incident | Change, *, native_key: str | None = None) -> bytes:
     """The normalised CloudEvent of a ticket, as the normaliser writes it."""
     kind = EntityKind.INCIDENT if isinstance(ticket, Incident) else EntityKind.CHANGE
@@ -179,22 +167,6 @@ def ci_event(item: ConfigurationItem) -> bytes:
 
 def ci_record(item: ConfigurationItem, offset: int = 0, partition: int = 0) -> FakeRecord:
     return FakeRecord(CIS, partition, offset, item.hub_id.encode(), ci_event(item))
-
-
-@dataclass
-class ListPublisher:
-    """A publisher that keeps what it was given; fails ``fail`` times first."""
-
-    sent: list[OutboundMessage] = field(default_factory=list)
-    batches: list[int] = field(default_factory=list)
-    fail: int = 0
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("broker said no")
-        self.sent.extend(messages)
-        self.batches.append(len(messages))
 
 
 @dataclass

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,31 +30,12 @@ from services.gateway.api import PROBLEM_BASE
 from services.gateway.errors import Overloaded, WebhookNotStored
 from services.messaging import OutboundMessage
 from tests.conftest import config_with_suppliers
+from tests.fakes import MemoryPublisher
 
 JIRA_SECRET = "jira-webhook-secret-0123456789abcdef"
 TOPDESK_SECRET = "topdesk-bearer-token-0123456789abcdef"
 XURRENT_KEY = ec.generate_private_key(ec.SECP256R1())
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-class FakePublisher:
-    """Records each send_all; can hold acknowledgements back or fail."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[OutboundMessage]] = []
-        self.release = asyncio.Event()
-        self.release.set()
-        self.error: Exception | None = None
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        await self.release.wait()
-        if self.error is not None:
-            raise self.error
-        self.batches.append(list(messages))
-
-    @property
-    def messages(self) -> list[OutboundMessage]:
-        return [m for batch in self.batches for m in batch]
 
 
 XURRENT_AUD = "schakel-gateway"
@@ -106,7 +87,7 @@ def config(example_config: SchakelConfig, monkeypatch: pytest.MonkeyPatch) -> Sc
 
 
 class Gateway:
-    def __init__(self, client: httpx.AsyncClient, publisher: FakePublisher, ready: list[bool]):
+    def __init__(self, client: httpx.AsyncClient, publisher: MemoryPublisher, ready: list[bool]):
         self.client = client
         self.publisher = publisher
         self.ready = ready
@@ -114,7 +95,7 @@ class Gateway:
 
 @pytest.fixture
 async def gw(config: SchakelConfig) -> AsyncIterator[Gateway]:
-    publisher = FakePublisher()
+    publisher = MemoryPublisher()
     ready = [True]
 
     async def readiness() -> bool:
@@ -321,7 +302,7 @@ async def test_supplier_without_its_secret_is_503_and_logged_once(
     config: SchakelConfig,
 ) -> None:
     with structlog.testing.capture_logs() as logs:
-        app = create_app(Settings(), config, FakePublisher(), readiness=_always)
+        app = create_app(Settings(), config, MemoryPublisher(), readiness=_always)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             responses = [
@@ -373,7 +354,7 @@ async def test_oversized_body_is_413_by_declared_length_or_while_streaming(gw: G
 async def test_declared_oversize_is_refused_before_the_body_is_read(
     config: SchakelConfig,
 ) -> None:
-    app = create_app(Settings(), config, FakePublisher(), readiness=_always)
+    app = create_app(Settings(), config, MemoryPublisher(), readiness=_always)
     received: list[object] = []
     sent: list[dict[str, Any]] = []
 
@@ -468,7 +449,7 @@ async def test_broker_failure_is_503_with_retry_after_for_every_request(gw: Gate
 
 
 async def test_batcher_groups_times_out_and_refuses_when_full() -> None:
-    publisher = FakePublisher()
+    publisher = MemoryPublisher()
     batcher = Batcher(publisher, max_messages=3, max_delay_s=10.0, max_waiting=4, timeout_s=0.2)
     message = OutboundMessage(topic="t", value=b"{}")
     # three arrive: sent at once as one batch, without waiting for the delay
@@ -590,7 +571,7 @@ async def test_a_supplier_with_a_timestamp_window_signs_the_time_with_the_body(
         "GWTEST_JIRA",
         {"webhook_timestamp_window_s": 300},
     )
-    publisher = FakePublisher()
+    publisher = MemoryPublisher()
     app = create_app(
         Settings(), config_with_suppliers(example_config, supplier), publisher, readiness=_always
     )

@@ -3,7 +3,7 @@ authentication per team, tenant isolation, validation as problem+json, idempoten
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,11 @@ import structlog
 from schemas.replies import ReplyEvent
 from schemas.topics import REPLIES
 from services.config import SchakelConfig
-from services.messaging import OutboundMessage
 from services.replies import create_app
 from services.replies.intake import MAX_BODY_BYTES
 from services.tickets import CorrelationStore, ReplyRecord
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
+from tests.fakes import MemoryPublisher
 from tests.sync_kit import BACKENDS, backend_url, correlation, empty_store, route
 
 
@@ -42,21 +42,10 @@ CHANGE = "33333333-3333-5333-8333-333333333333"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-        self.down = False
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        if self.down:
-            raise ConnectionError("broker down")
-        self.sent.extend(messages)
-
-
 @pytest.fixture
 async def api(
     example_config: SchakelConfig, store_url: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Recorder, CorrelationStore]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, MemoryPublisher, CorrelationStore]]:
     store = await empty_store(store_url)
     await store.record(
         [
@@ -66,7 +55,7 @@ async def api(
         ],
         [route(OPEN), route(RESOLVED), route(CHANGE), route(OPEN, "GM0482", "fb-zaken")],
     )
-    publisher = Recorder()
+    publisher = MemoryPublisher()
     app = create_app(example_config, store, publisher, env=ENV, clock=lambda: NOW)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://replies.test") as client:
@@ -187,7 +176,7 @@ async def test_state_checks_are_409(api: Any) -> None:
 
 async def test_broker_down_is_503_with_retry_after(api: Any) -> None:
     client, publisher, _ = api
-    publisher.down = True
+    publisher.error = ConnectionError("broker down")
     response = await post(client, OPEN, COMMENT)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from schemas import IncidentStatus, Priority, Visibility
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import DEADLETTER, INCIDENTS, outbound_topic
 from services.config import SchakelConfig, Settings
-from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, OutboundMessage
+from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS
 from services.normaliser import build_normaliser
 from services.replies import reply_message
 from services.retrying import RetryPolicy
@@ -33,8 +32,8 @@ from services.sync import (
 from services.tickets import CorrelationStore
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
 from tests.conftest import config_with_suppliers
-from tests.delivery_kit import FakeRecord, routed_event
-from tests.fakes import flow_hub
+from tests.delivery_kit import routed_event
+from tests.fakes import FakeRecord, MemoryPublisher, flow_hub
 from tests.sync_kit import (
     BACKENDS,
     FakeServiceNow,
@@ -57,25 +56,12 @@ FAST = RetryPolicy(max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05, r
 _offsets = itertools.count()
 
 
-class Recorder:
-    """A publisher that keeps what it was given (acknowledged at once)."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        self.sent.extend(messages)
-
-    def on(self, topic: str) -> list[OutboundMessage]:
-        return [m for m in self.sent if m.topic == topic]
-
-
 @dataclasses.dataclass
 class Flow:
     config: SchakelConfig
     servicenow: FakeServiceNow
     store: CorrelationStore
-    publisher: Recorder
+    publisher: MemoryPublisher
     syncer: Syncer
     sleeps: list[float]
     hub: str
@@ -117,7 +103,7 @@ async def flow(example_config: SchakelConfig, store_url: str) -> Any:
     servicenow = FakeServiceNow("kpn", {SECRET: "schakel-integration"})
     servicenow.create_incident(SYS_ID, "INC0000046")
     store = await empty_store(store_url)
-    publisher = Recorder()
+    publisher = MemoryPublisher()
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -303,7 +289,7 @@ async def test_multi_step_reply_continues_after_the_steps_that_landed(
         env={"SCHAKEL_SECRET_ZAAKPLATFORM_API": "fb@example.org:api-token"},
         sleep=_no_sleep,
     )
-    publisher = Recorder()
+    publisher = MemoryPublisher()
     syncer = Syncer(config, store, publisher, api)
     record = as_record(make_reply(hub, ReplyAction.REJECT_RESOLUTION, reason="Niet opgelost"))
     try:

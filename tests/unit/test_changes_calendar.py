@@ -19,7 +19,8 @@ from services.changes import ChangeCalendar, ChangesService, ChangeStore, entrie
 from services.config import SchakelConfig, Settings
 from services.contract import Runtime
 from tests.changes_kit import T0, CiTable, change, with_changes
-from tests.router_kit import FakeRecord, ListPublisher, ci, ticket_record
+from tests.fakes import FakeRecord, MemoryPublisher
+from tests.router_kit import ci, ticket_record
 
 NIGHT = T0.replace(hour=21) + timedelta(days=5)  # Saturday 6 March 2027, 22:00 CET
 
@@ -236,7 +237,7 @@ async def test_store_survives_a_restart(example_config: SchakelConfig, tmp_path:
 async def test_service_batch_dead_letters_and_publishes(
     example_config: SchakelConfig, tmp_path: Path
 ) -> None:
-    publisher = ListPublisher()
+    publisher = MemoryPublisher()
     store = await ChangeStore.open(f"sqlite+aiosqlite:///{tmp_path / 'svc.db'}")
     runtime = Runtime(
         broker=KafkaBroker("127.0.0.1:1"),

@@ -16,7 +16,8 @@ from services.cmdb import CiTable, CmdbImportError, cmdb_import, read_export
 from services.cmdb.importer import CSV_COLUMNS, detect_format
 from services.config import SchakelConfig
 from services.demo.gen_servicenow import servicenow_ci, servicenow_ci_relation
-from tests.router_kit import ListPublisher, incident
+from tests.fakes import MemoryPublisher
+from tests.router_kit import incident
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -46,10 +47,10 @@ async def test_csv_export_becomes_ci_events_keyed_by_hub_id(
 ) -> None:
     supplier = example_config.supplier("kpn")
     path = write(tmp_path, "cmdb.csv", CSV)
-    publisher = ListPublisher()
+    publisher = MemoryPublisher()
     report = await cmdb_import(path, supplier=supplier, publisher=publisher, chunk_size=2, now=NOW)
     assert (report.format, report.published, report.skipped) == ("csv", 3, ())
-    assert publisher.batches == [2, 1]
+    assert [len(b) for b in publisher.batches] == [2, 1]
     items = {}
     for message in publisher.sent:
         event = CloudEvent[ConfigurationItem].model_validate_json(message.value)
@@ -82,7 +83,7 @@ async def test_csv_export_becomes_ci_events_keyed_by_hub_id(
     assert server is not None
     assert {a.ci.name for a in table.affected(server)} == {"DC1-APP01", "Zaaksysteem Drechtsteden"}
 
-    again = ListPublisher()
+    again = MemoryPublisher()
     await cmdb_import(path, supplier=supplier, publisher=again, now=NOW)
     assert [m.value for m in again.sent] == [m.value for m in publisher.sent]  # same ids
 
@@ -107,7 +108,7 @@ async def test_json_list_and_semicolon_csv(tmp_path: Path, example_config: Schak
     assert brp.relations[0].target_name == "DB"
     assert brp.supplier_ref.system.value == "topdesk"
     assert old.deleted and old.status is CiStatus.RETIRED
-    publisher = ListPublisher()
+    publisher = MemoryPublisher()
     await cmdb_import(path, supplier=supplier, publisher=publisher, now=NOW)
     types = [orjson.loads(m.value)["type"] for m in publisher.sent]
     assert types == ["nl.itsm.ci.updated.v1", "nl.itsm.ci.deleted.v1"]
@@ -141,8 +142,8 @@ async def test_servicenow_table_api_export_reads_like_live_records(
     classes = {ci.ci_class for ci, _ in found}
     assert "cmdb_rel_ci" in classes
     with pytest.raises(CmdbImportError):
-        await cmdb_import(path, supplier=supplier, publisher=ListPublisher(), now=NOW)
-    publisher = ListPublisher()
+        await cmdb_import(path, supplier=supplier, publisher=MemoryPublisher(), now=NOW)
+    publisher = MemoryPublisher()
     report = await cmdb_import(
         path, supplier=supplier, publisher=publisher, now=NOW, skip_invalid=True
     )
@@ -165,7 +166,7 @@ async def test_bad_rows_refuse_the_whole_export_with_row_and_reason(
         "bad-6,Te veel,,,,,,extra\n"
     )
     path = write(tmp_path, "cmdb.csv", content)
-    publisher = ListPublisher()
+    publisher = MemoryPublisher()
     with pytest.raises(CmdbImportError) as caught:
         await cmdb_import(path, supplier=supplier, publisher=publisher)
     assert publisher.sent == []  # nothing published
@@ -206,7 +207,7 @@ async def test_progress_is_shown_on_a_console(
     await cmdb_import(
         path,
         supplier=example_config.supplier("kpn"),
-        publisher=ListPublisher(),
+        publisher=MemoryPublisher(),
         console=console,
         now=NOW,
     )

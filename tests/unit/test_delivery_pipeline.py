@@ -18,7 +18,6 @@ from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_SERVI
 from tests.delivery_kit import (
     STORE_BACKENDS,
     FakeChannels,
-    FakeRecord,
     email,
     gemeente,
     open_test_store,
@@ -26,6 +25,7 @@ from tests.delivery_kit import (
     team,
     webhook,
 )
+from tests.fakes import FakeRecord
 
 HOOK_ZAKEN = "http://fb.example/GM0505/zaken"
 HOOK_BZ = "http://fb.example/GM0505/burgerzaken"

@@ -22,9 +22,9 @@ from services.router import (
     routed_event_id,
 )
 from services.router.rules import CompiledRule, TicketFacts, fold_text, keyword_in
+from tests.fakes import FakeRecord
 from tests.router_kit import (
     DRECHTSTEDEN,
-    FakeRecord,
     change,
     ci,
     ci_record,

@@ -11,7 +11,8 @@ from schemas import SupplierSystem
 from schemas.replies import Reply, ReplyAction
 from schemas.topics import INCIDENTS, TRIAGE
 from services.sync import plan_commands, read_batch, reply_digest
-from tests.delivery_kit import FakeRecord, routed_event
+from tests.delivery_kit import routed_event
+from tests.fakes import FakeRecord
 from tests.sync_kit import correlation
 
 

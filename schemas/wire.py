@@ -70,8 +70,11 @@ __all__ = [
     "REPLY_ID",
     "REQUEST_ID",
     "SENT_BY",
+    "SENT_BY_HUB",
+    "SENT_BY_SUPPLIER",
     "SOURCE_EVENT_ID",
     "TABLE",
+    "TRIAGE_DESTINATION",
     "VERIFIED",
     "VERSION",
     "Headers",
@@ -99,10 +102,15 @@ HUB_ID = "schakel-hub-id"
 VERSION = "schakel-version"
 SOURCE_EVENT_ID = "schakel-source-event-id"
 DESTINATION = "schakel-destination"
+#: the ``schakel-destination`` of the regie's triage queue, where a gemeente code would be
+TRIAGE_DESTINATION = "triage"
 CORRELATION_ID = "schakel-correlation-id"
 REPLY_ID = "schakel-reply-id"
 COMMAND_ID = "schakel-command-id"
 SENT_BY = "schakel-sent-by"
+#: values of ``schakel-sent-by``
+SENT_BY_HUB = b"hub"
+SENT_BY_SUPPLIER = b"supplier"
 REPLAYED_FROM = "schakel-replayed-from"
 #: on a change calendar's notice (a routed change event): the kind of notice
 NOTICE = "schakel-notice"

@@ -42,6 +42,7 @@ from schemas import (
     RoutingDecision,
 )
 from schemas.topics import TRIAGE, gemeente_topic
+from schemas.wire import TRIAGE_DESTINATION
 from services.cmdb import Affected, CiTable
 from services.config import CI_OWNERS, Gemeente, SchakelConfig
 from services.router import wording
@@ -51,7 +52,6 @@ __all__ = [
     "BASIS_CI_OWNER",
     "BASIS_RULE",
     "BASIS_TRIAGE",
-    "TRIAGE_DESTINATION",
     "Destination",
     "RoutingPolicy",
     "Ticket",
@@ -63,8 +63,6 @@ Ticket = Incident | Change
 BASIS_RULE = "rule"
 BASIS_CI_OWNER = "ci-owner"
 BASIS_TRIAGE = "triage"
-#: The destination name of the triage queue, where a gemeente code would be.
-TRIAGE_DESTINATION = "triage"
 
 _BLANK_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 

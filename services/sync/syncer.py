@@ -51,6 +51,8 @@ from schemas.wire import (
     JSON,
     REPLY_ID,
     SENT_BY,
+    SENT_BY_HUB,
+    SENT_BY_SUPPLIER,
     header_value,
 )
 from services.audit import audit_message
@@ -191,7 +193,7 @@ def command_message(
             (REPLY_ID, command.reply_id.encode()),
             (COMMAND_ID, command.command_id.encode()),
             (CORRELATION_ID, correlation_id.encode()),
-            (SENT_BY, b"hub" if sent_by_hub else b"supplier"),
+            (SENT_BY, SENT_BY_HUB if sent_by_hub else SENT_BY_SUPPLIER),
         ),
     )
 

@@ -10,7 +10,8 @@
 Overrides read from the runtime: ``feed_model`` (an open :class:`ReadModel`), ``feed_port``
 (the port to serve on; 0 picks a free one), ``feed_offset_reset`` (``latest``: a new
 consumer group starts at the end, for tests on a shared broker), ``feed_replay`` (the
-function that puts dead letters back, default :func:`services.topics_io.replay_dead_letters`).
+function that puts dead letters back, default :func:`services.topics_io.replay_dead_letters`), ``feed_pages``
+(pages of other packages, see :class:`services.feed.web.PageKit`).
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class FeedService:
 
         runtime = self.runtime
         port: Any = runtime.overrides.get("feed_port", runtime.settings.http_port)
-        app = build_app(runtime, self.model, self.changes)
+        pages = runtime.overrides.get("feed_pages", ())
+        app = build_app(runtime, self.model, self.changes, pages=pages)
         async with listening(app, runtime.settings.http_host, int(port), name="cockpit") as bound:
             yield bound
 

@@ -8,6 +8,11 @@ its own gemeente, and a ticket of another gemeente is "not found" (its existence
 revealed). Replay, manual routing, triage, dead letters and the audit log are the regie's.
 
 The navigation is :data:`NAV`; another page joins it with one entry (and its route).
+A package that is not the feed adds pages through ``build_app(..., pages=[install])``: each
+``install`` gets a :class:`PageKit` (the app, the template environment, the page renderer,
+the caller dependency) and adds its routes, templates and navigation entries; the
+composition root hands them over (override ``feed_pages``), so the feed imports no other
+service.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import asyncio
 import csv
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,7 +51,7 @@ from services.feed.live import Changes
 from services.feed.store import ReadModel, TicketQuery
 from services.topics_io import replay_dead_letters
 
-__all__ = ["NAV", "NavItem", "build_app"]
+__all__ = ["NAV", "NavItem", "PageKit", "build_app"]
 
 HERE = Path(__file__).parent
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -206,6 +212,22 @@ async def _principal(request: Request) -> Principal:
 Who = Annotated[Principal, Depends(_principal)]
 
 
+@dataclass(frozen=True)
+class PageKit:
+    """What another package's pages get to join the cockpit (see the module docstring)."""
+
+    app: FastAPI
+    env: Environment
+    #: ``page(request, who, template, context, status=200)``: a page in the cockpit's frame
+    page: Callable[..., HTMLResponse]
+    #: the FastAPI dependency that gives the signed-in :class:`Principal` (401 otherwise)
+    principal: Callable[[Request], Awaitable[Principal]]
+    nav: list[NavItem] = field(default_factory=list)
+
+    def add_nav(self, path: str, label: str, *, regie_only: bool = False) -> None:
+        self.nav.append(NavItem(path=path, label=label, regie_only=regie_only))
+
+
 def build_app(
     runtime: Runtime,
     model: ReadModel,
@@ -213,6 +235,7 @@ def build_app(
     *,
     access: Access | None = None,
     replay: Replayer | None = None,
+    pages: Sequence[Callable[[PageKit], None]] = (),
 ) -> FastAPI:
     """The cockpit's FastAPI app over ``model``; actions publish through the runtime."""
     config = runtime.config
@@ -276,7 +299,7 @@ def build_app(
         context: dict[str, Any],
         status: int = 200,
     ) -> HTMLResponse:
-        nav = [n for n in NAV if who is not None and (who.is_regie or not n.regie_only)]
+        nav = [n for n in nav_items if who is not None and (who.is_regie or not n.regie_only)]
         html = env.get_template(template).render(
             request=request,
             who=who,
@@ -525,6 +548,10 @@ def build_app(
         )
 
     app.include_router(api)
+    nav_items = list(NAV)
+    kit = PageKit(app, env, page, _principal, nav_items)
+    for install in pages:
+        install(kit)
 
     # -- pages -------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@
 Overrides read from the runtime: ``feed_model`` (an open :class:`ReadModel`), ``feed_port``
 (the port to serve on; 0 picks a free one), ``feed_offset_reset`` (``latest``: a new
 consumer group starts at the end, for tests on a shared broker), ``feed_replay`` (the
-function that puts dead letters back, default :func:`services.topics_io.replay_dead_letters`), ``feed_pages``
-(pages of other packages, see :class:`services.feed.web.PageKit`).
+function that puts dead letters back, default :func:`services.topics_io.replay_dead_letters`),
+``feed_pages`` (pages of other packages, see :class:`services.feed.web.PageKit`).
 """
 
 from __future__ import annotations

@@ -26,9 +26,10 @@ from services.feed.live import Changes
 from services.feed.store import ReadModel
 from services.feed.web import build_app
 from tests.changes_kit import CiTable
+from tests.fakes import MemoryPublisher
 from tests.feed.test_api import NOW, PASSWORDS, cockpit_config
 from tests.integration._peers import serve
-from tests.router_kit import ListPublisher, ci
+from tests.router_kit import ci
 from tests.unit.test_changes_calendar import NIGHT, config, pair
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's, as every browser test
@@ -77,7 +78,7 @@ async def cockpit_url(
     model = await ReadModel.open(store_url)
     runtime = Runtime(
         broker=KafkaBroker("127.0.0.1:1"),
-        publisher=ListPublisher(),
+        publisher=MemoryPublisher(),
         settings=Settings(store_url=store_url),
         config=cfg,
         clock=lambda: NOW,

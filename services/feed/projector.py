@@ -45,6 +45,7 @@ from services.messaging import (
 __all__ = [
     "OPEN_STATUSES",
     "SLA_STATES",
+    "STATUS_NL",
     "Fact",
     "Projection",
     "decode",
@@ -96,6 +97,38 @@ _TRACKED = (
     "risk",
     "approval",
 )
+#: status words in Dutch (the pages use the same)
+STATUS_NL = {
+    "new": "nieuw",
+    "in_progress": "in behandeling",
+    "on_hold": "wacht",
+    "resolved": "opgelost",
+    "closed": "gesloten",
+    "cancelled": "geannuleerd",
+    "draft": "concept",
+    "assess": "beoordeling",
+    "authorize": "goedkeuring",
+    "scheduled": "gepland",
+    "implement": "uitvoering",
+    "review": "evaluatie",
+    "completed": "afgerond",
+    "rejected": "afgewezen",
+    "unknown": "onbekend",
+}
+_FIELD_NL = {
+    "status": "status",
+    "priority": "prioriteit",
+    "title": "titel",
+    "assignment_group": "groep",
+    "assignee": "behandelaar",
+    "hold_reason": "wachtreden",
+    "resolution": "oplossing",
+    "ci": "CI",
+    "planned_start": "gepland begin",
+    "planned_end": "gepland einde",
+    "risk": "risico",
+    "approval": "goedkeuring",
+}
 _CLOCK_NL = {"response": "reactietijd", "resolution": "oplostijd", "resolve": "oplostijd"}
 _CLOSED = ("resolved", "closed", "cancelled", "completed", "rejected")
 
@@ -208,7 +241,7 @@ def _routed(value: bytes, gemeente: str | None) -> Fact:
         entry_id=event.id,
         hub_id=routed.ticket.hub_id,
         at=decision.decided_at,
-        summary=f"Gerouteerd naar {where}: {decision.explanation}",
+        summary=f"Gerouteerd naar {where}",
         detail={
             "destination": gemeente or "triage",
             "rule_id": decision.rule_id,
@@ -476,9 +509,15 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _nl(status: Any) -> str:
+    return STATUS_NL.get(str(status), str(status))
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, str):
+        return STATUS_NL.get(value, value)
     if isinstance(value, dict):
         return str(value.get("name") or value.get("code") or value.get("record_id") or value)
     return str(value)
@@ -577,12 +616,12 @@ class Projection:
             before: dict[str, Any] | None = ticket["snapshot"]
             changed = changes_between(before, data)
             if before is None:
-                summary = f"Versie {version}: binnengekomen ({data['status']})"
+                summary = f"Versie {version}: binnengekomen, {_nl(data['status'])}"
             elif version < int(before.get("version", -1)):
                 summary = f"Versie {version}: ouder dan versie {before.get('version')}, genegeerd"
             else:
                 parts = [
-                    f"{k} {_show(v[0])} -> {_show(v[1])}"
+                    f"{_FIELD_NL.get(k, k)} {_show(v[0])} → {_show(v[1])}"
                     for k, v in changed.items()
                     if k != "comments"
                 ]

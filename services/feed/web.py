@@ -48,6 +48,7 @@ from services.feed.auth import SESSION_COOKIE, Access, Principal
 from services.feed.charts import bar_chart, line_chart
 from services.feed.errors import ActionRefused, FeedError, Forbidden, NotFound, Unauthenticated
 from services.feed.live import Changes
+from services.feed.projector import STATUS_NL
 from services.feed.store import ReadModel, TicketQuery
 from services.topics_io import replay_dead_letters
 
@@ -75,23 +76,6 @@ NAV: list[NavItem] = [
     NavItem(path="/audit", label="Auditlog", regie_only=True),
 ]
 
-STATUS_NL = {
-    "new": "nieuw",
-    "in_progress": "in behandeling",
-    "on_hold": "wacht",
-    "resolved": "opgelost",
-    "closed": "gesloten",
-    "cancelled": "geannuleerd",
-    "draft": "concept",
-    "assess": "beoordeling",
-    "authorize": "goedkeuring",
-    "scheduled": "gepland",
-    "implement": "uitvoering",
-    "review": "evaluatie",
-    "completed": "afgerond",
-    "rejected": "afgewezen",
-    "unknown": "onbekend",
-}
 SLA_NL = {
     "running": "loopt",
     "paused": "gepauzeerd",
@@ -99,6 +83,7 @@ SLA_NL = {
     "breached": "verbroken",
     "met": "gehaald",
 }
+BASIS_NL = {"rule": "regel", "ci-owner": "CMDB-eigenaar", "triage": "triage", "regie": "regie"}
 KIND_NL = {
     "version": "Versie",
     "routed": "Routering",
@@ -263,6 +248,7 @@ def build_app(
         STATUS_NL=STATUS_NL,
         SLA_NL=SLA_NL,
         KIND_NL=KIND_NL,
+        BASIS_NL=BASIS_NL,
         gemeenten=gemeenten,
         suppliers=suppliers,
     )
@@ -290,7 +276,8 @@ def build_app(
             return _json({"detail": error.reason}, status)
         if status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", 303)
-        return page(request, None, "fout.html", {"status": status, "reason": error.reason}, status)
+        who = access.from_session(request.cookies.get(SESSION_COOKIE))
+        return page(request, who, "fout.html", {"status": status, "reason": error.reason}, status)
 
     def page(
         request: Request,
@@ -632,7 +619,8 @@ def build_app(
     @app.get("/meldingen/{hub_id}", include_in_schema=False)
     async def ticket_page(request: Request, who: Who, hub_id: str) -> Response:
         ticket, trail = await ticket_and_trail(who, hub_id)
-        context = {"t": ticket, "trail": list(reversed(trail)), "count": len(trail)}
+        newest_first = sorted(trail, key=lambda e: (e["at"], e["seq"]), reverse=True)
+        context = {"t": ticket, "trail": newest_first, "count": len(trail)}
         return page(request, who, "melding.html", context)
 
     @app.get("/leveranciers", include_in_schema=False)

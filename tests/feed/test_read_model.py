@@ -97,9 +97,9 @@ async def test_every_outcome_lands_on_the_ticket_and_its_timeline(model: ReadMod
         "version",
         "sla",
     ]
-    assert "Regel zaaksysteem-gedeeld" in entries[1]["summary"]
+    assert entries[1]["summary"] == "Gerouteerd naar GM0505 (fb-zaken)"
     assert entries[1]["detail"]["explanation"].startswith("Regel zaaksysteem-gedeeld")
-    assert "status new -> in_progress" in entries[4]["summary"]
+    assert "status nieuw → in behandeling" in entries[4]["summary"]
     assert entries[4]["detail"]["changes"]["assignment_group"] == [
         "Servicedesk",
         "Applicatiebeheer",

@@ -8,7 +8,7 @@ Routes:
 * ``GET /healthz``: the process answers (liveness).
 * ``GET /readyz``: the broker answers (readiness), else 503.
 
-Successful requests are not logged (the hot path); refusals are, at most once a minute per
+Successful requests are not logged (the hot path); every refusal is, up to 30 a minute per
 supplier and reason, with the number of similar refusals since.
 """
 
@@ -235,20 +235,26 @@ def _log_refusal(
 
 
 class _Throttle:
-    """At most one log line per key and interval; counts what it held back."""
+    """Every refusal is logged, up to ``burst`` lines per key and interval (a flood cannot
+    drown the log); past that, one line when the next interval opens, with the count held
+    back."""
 
-    def __init__(self, interval_s: float) -> None:
+    def __init__(self, interval_s: float, burst: int = 30) -> None:
         self._interval_s = interval_s
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._burst = burst
+        self._seen: dict[tuple[str, str], tuple[float, int, int]] = {}
 
     def admit(self, key: tuple[str, str]) -> int | None:
         """None: stay quiet; else log now, mentioning this many held back since."""
         now = time.monotonic()
-        last, held = self._seen.get(key, (-math.inf, 0))
-        if now - last >= self._interval_s:
-            self._seen[key] = (now, 0)
+        start, logged, held = self._seen.get(key, (-math.inf, 0, 0))
+        if now - start >= self._interval_s:
+            self._seen[key] = (now, 1, 0)
             return held
-        self._seen[key] = (last, held + 1)
+        if logged < self._burst:
+            self._seen[key] = (start, logged + 1, held)
+            return 0
+        self._seen[key] = (start, logged, held + 1)
         return None
 
 

@@ -40,6 +40,8 @@ from faststream.kafka import KafkaBroker
 
 from schemas.topics import TopicSpec, topic_specs
 from services.changes.cli import app as changes_commands
+from services.changes.pages import cockpit_pages
+from services.changes.service import ChangesService
 from services.config import SchakelConfig, Settings
 from services.contract import Clock, Runtime, Service, utc_now
 from services.delivery.service import DeliveryService
@@ -73,6 +75,7 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
     "router": RouterService,
     "delivery": DeliveryService,
     "sync": SyncService,
+    "changes": ChangesService,
     "gateway": GatewayService,
     "replies": RepliesService,
 }
@@ -164,7 +167,11 @@ def bootstrap(
         config=config,
         clock=clock,
         group_suffix=settings.group_suffix if group_suffix is None else group_suffix,
-        overrides=dict(overrides or {}),
+        overrides={
+            # the change calendar's pages join the cockpit (the feed imports no other service)
+            "feed_pages": [cockpit_pages(config, settings.store_url)],
+            **(overrides or {}),
+        },
     )
     services = {name: SERVICES[name]() for name in chosen}
     for service in services.values():

@@ -26,13 +26,12 @@ from schemas.changes import ChangeFindingEvent
 from schemas.topics import CHANGE_FINDINGS, CHANGES, CIS, DEADLETTER, gemeente_topic, topic_specs
 from services.changes import ChangesService
 from services.config import FbTeam, Gemeente, SchakelConfig, Settings
-from services.contract import Runtime
-from services.kafka import build_broker, ensure_topics
+from services.kafka import ensure_topics
 from services.messaging import KafkaBatchPublisher, OutboundMessage
 from tests.changes_kit import change, with_changes
 from tests.conftest import KafkaBroker
 from tests.delivery_kit import config_with_gemeenten, webhook
-from tests.e2e._io import collect, end_offsets, wait_until
+from tests.e2e._io import collect, end_offsets, running_hub, wait_until
 from tests.e2e.test_delivery_kafka import SECRET, fresh_gemeente, running_delivery
 from tests.integration._peers import WebhookReceiver, serve
 from tests.router_kit import ci, ci_event, ticket_event
@@ -44,26 +43,12 @@ pytestmark = [pytest.mark.kafka]
 async def running_changes(
     bootstrap: str, config: SchakelConfig, store_url: str, suffix: str
 ) -> AsyncIterator[ChangesService]:
-    broker = build_broker(bootstrap, client_id="schakel-changes-e2e")
-    publisher = KafkaBatchPublisher(bootstrap, client_id="schakel-changes-e2e")
-    runtime = Runtime(
-        broker=broker,
-        publisher=publisher,
-        settings=Settings(kafka_bootstrap=bootstrap, store_url=store_url),
-        config=config,
-        group_suffix=suffix,
-    )
-    service = ChangesService(cmdb_load_timeout_s=30)
-    service.bind(runtime)
-    await publisher.start()
-    await service.start()
-    await broker.start()
-    try:
+    """The changes service as ``schakel serve changes`` builds it (the composition root)."""
+    settings = Settings(store_url=store_url, group_suffix=suffix)
+    async with running_hub(bootstrap, config, ["changes"], settings=settings) as hub:
+        service = hub.services["changes"]
+        assert isinstance(service, ChangesService)
         yield service
-    finally:
-        await broker.stop()
-        await service.stop()
-        await publisher.stop()
 
 
 async def produce(bootstrap: str, messages: list[OutboundMessage]) -> None:

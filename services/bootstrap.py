@@ -51,6 +51,7 @@ from services.kafka import FRAMEWORK_LOG, build_broker, ensure_topics
 from services.logs import get_logger
 from services.messaging import KafkaBatchPublisher, Publisher
 from services.normaliser.service import NormaliserService
+from services.observability import HEALTH, serving_ops
 from services.replies.service import RepliesService
 from services.router.cli import app as route_commands
 from services.router.service import RouterService
@@ -198,7 +199,18 @@ def bootstrap(
         except BaseException:
             await stack.aclose()  # what did start stops again
             raise
+        HEALTH.stuck_after_s = settings.ops_stuck_after_s
+        HEALTH.watch(broker)
+        await stack.enter_async_context(serving_ops(HEALTH, settings.ops_host, settings.ops_port))
         log.info("services starting", services=chosen, bootstrap=settings.kafka_bootstrap)
+
+    @app.after_startup
+    async def consuming() -> None:
+        HEALTH.started = True
+
+    @app.on_shutdown
+    async def not_ready() -> None:
+        HEALTH.started = False
 
     @app.after_shutdown
     async def stop_services() -> None:

@@ -325,11 +325,12 @@ app.add_typer(deploy_app, name="deploy")
 @deploy_app.command("render")
 def deploy_render(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory for the Strimzi manifests.")
-    ] = Path("deploy/strimzi"),
+        Path, typer.Option("--out", "-o", help="The deploy directory to write into.")
+    ] = Path("deploy"),
     config: ConfigOpt = None,
 ) -> None:
-    """Write the Strimzi manifests (Kafka, node pool, a KafkaTopic per hub topic)."""
+    """Write the Strimzi manifests (Kafka, node pool, a KafkaTopic per hub topic) and the
+    Kubernetes Deployments of every service, from the code and the config."""
     from services.manifests import write
 
     _, cfg = setup(config, "console")

@@ -24,6 +24,7 @@ the composition root (:mod:`services.bootstrap`) calls in this order:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from faststream.kafka import KafkaBroker
 from services.config import SchakelConfig, Settings
 from services.kafka import raw_batch_decoder, raw_batch_parser
 from services.messaging import Publisher
+from services.observability import HEALTH
 
 __all__ = [
     "Batch",
@@ -138,7 +140,14 @@ def batch_subscriber(
             options["ack_policy"] = AckPolicy.NACK_ON_ERROR
         if pattern:
             options["pattern"] = pattern
-        runtime.broker.subscriber(*topics, **options)(handler)
+        group = options["group_id"]
+
+        @functools.wraps(handler)
+        async def handle(records: Batch) -> None:
+            await handler(records)
+            HEALTH.progressed(group)  # for /readyz: this group is not stuck
+
+        runtime.broker.subscriber(*topics, **options)(handle)
         return handler
 
     return declare

@@ -36,6 +36,7 @@ from schemas.topics import TopicSpec
 from services.config import KafkaSecurity, get_settings
 from services.errors import BrokerUnavailable
 from services.logs import get_logger
+from services.observability import broker_middleware
 
 __all__ = [
     "FRAMEWORK_LOG",
@@ -102,6 +103,7 @@ def build_broker(
         graceful_timeout=15.0,
         log_level=logging.DEBUG,  # FastStream logs every batch; keep that off the INFO stream
         logger=FRAMEWORK_LOG,
+        middlewares=(broker_middleware(),),  # faststream_* consume metrics on /metrics
         **options,
     )
 

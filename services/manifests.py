@@ -1,11 +1,17 @@
 """Deployment manifests rendered from the code and the config, never kept by hand twice.
 
-``schakel deploy render`` writes ``deploy/strimzi/``: the Kafka cluster (a ``Kafka`` with a
-``KafkaNodePool`` in KRaft mode, SCRAM-SHA-512 listener, simple authorisation) and one
-``KafkaTopic`` per hub topic with the partitions, retention and compaction of
-:func:`schemas.topics.topic_specs`, all on ``kafka.strimzi.io/v1``. ``tests/unit/test_deploy.py``
-renders the example config again and fails when the committed files drift, and validates them
-against the Strimzi CRD schemas vendored in ``deploy/schemas/``.
+``schakel deploy render`` writes
+
+* ``deploy/strimzi/``: the Kafka cluster (a ``Kafka`` with a ``KafkaNodePool`` in KRaft mode,
+  SCRAM-SHA-512 listener, simple authorisation) and one ``KafkaTopic`` per hub topic with the
+  partitions, retention and compaction of :func:`schemas.topics.topic_specs`, all on
+  ``kafka.strimzi.io/v1``;
+* ``deploy/k8s/``: a Deployment per service of the composition root (probes on the ops port's
+  ``/livez`` and ``/readyz``, scrape annotations for ``/metrics``), a Service for the HTTP
+  ones, and the kustomization listing them.
+
+``tests/unit/test_manifests.py`` renders the example config again and fails when the committed
+files drift, and validates them against the vendored schemas in ``deploy/schemas/``.
 """
 
 from __future__ import annotations
@@ -17,14 +23,19 @@ from typing import Any
 import yaml
 
 from schemas.topics import TopicSpec, topic_specs
+from services.bootstrap import SERVICES
 from services.config import SchakelConfig
 
 __all__ = [
     "CLUSTER",
+    "HTTP_PORTS",
     "KAFKA_VERSION",
+    "OPS_PORT",
     "STRIMZI_API",
+    "deployment",
     "kafka_cluster",
     "kafka_topics",
+    "kustomization",
     "render",
     "to_yaml",
     "write",
@@ -129,15 +140,123 @@ def kafka_topics(
     ]
 
 
+#: /metrics, /livez and /readyz in every pod (SCHAKEL_OPS_PORT)
+OPS_PORT = 9400
+#: the services that serve HTTP, and on which port (their SCHAKEL_*_PORT default)
+HTTP_PORTS = {"gateway": 8088, "replies": 8089, "feed": 8080}
+#: replicas per service (consumer groups scale up to the partitions; default 2)
+_REPLICAS = {"feed": 1, "changes": 1}
+_CONFIG_FILES = [
+    {"key": "schakel.yaml", "path": "schakel.yaml"},
+    {"key": "leverancier-x.yaml", "path": "mappings/leverancier-x.yaml"},
+]
+
+
+def deployment(name: str) -> list[dict[str, Any]]:
+    """The Deployment of one service (and its Service when it serves HTTP)."""
+    app = f"schakel-{name}"
+    labels = {"app.kubernetes.io/name": app}
+    ports = [{"name": "ops", "containerPort": OPS_PORT}]
+    if name in HTTP_PORTS:
+        ports.insert(0, {"name": "http", "containerPort": HTTP_PORTS[name]})
+    container = {
+        "name": name,
+        "image": "schakel",
+        "args": ["serve", name],
+        "ports": ports,
+        "envFrom": [
+            {"configMapRef": {"name": "schakel-settings"}},
+            {"secretRef": {"name": "schakel-secrets", "optional": True}},
+        ],
+        "startupProbe": {
+            "httpGet": {"path": "/livez", "port": "ops"},
+            "periodSeconds": 2,
+            "failureThreshold": 60,
+        },
+        "livenessProbe": {"httpGet": {"path": "/livez", "port": "ops"}, "periodSeconds": 20},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "ops"}, "periodSeconds": 10},
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+        "volumeMounts": [{"name": "config", "mountPath": "/etc/schakel", "readOnly": True}],
+    }
+    resources: list[dict[str, Any]] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": app, "labels": labels},
+            "spec": {
+                "replicas": _REPLICAS.get(name, 2),
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {
+                        "labels": labels,
+                        "annotations": {
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": str(OPS_PORT),
+                            "prometheus.io/path": "/metrics",
+                        },
+                    },
+                    "spec": {
+                        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                        "terminationGracePeriodSeconds": 30,
+                        "containers": [container],
+                        "volumes": [
+                            {
+                                "name": "config",
+                                "configMap": {"name": "schakel-config", "items": _CONFIG_FILES},
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    ]
+    if name in HTTP_PORTS:
+        resources.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": app},
+                "spec": {
+                    "selector": labels,
+                    "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+                },
+            }
+        )
+    return resources
+
+
+def kustomization(names: list[str]) -> dict[str, Any]:
+    """``kubectl apply -k deploy/k8s``: the namespace, the settings and every service."""
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": "schakel",
+        "labels": [{"pairs": {"app.kubernetes.io/part-of": "schakel"}}],
+        "resources": ["namespace.yaml", "settings.yaml", *(f"{n}.yaml" for n in names)],
+        "images": [{"name": "schakel", "newTag": "0.1.0"}],
+    }
+
+
 def render(config: SchakelConfig) -> dict[str, list[dict[str, Any]]]:
-    """File name (under deploy/strimzi/) -> the resources it holds, for ``config``."""
+    """Path (under deploy/) -> the resources it holds, for ``config``."""
     specs = topic_specs([s.id for s in config.suppliers], [g.code for g in config.gemeenten])
-    return {"kafka.yaml": kafka_cluster(), "topics.yaml": kafka_topics(specs)}
+    files = {
+        "strimzi/kafka.yaml": kafka_cluster(),
+        "strimzi/topics.yaml": kafka_topics(specs),
+        "k8s/kustomization.yaml": [kustomization(list(SERVICES))],
+    }
+    files |= {f"k8s/{name}.yaml": deployment(name) for name in SERVICES}
+    return files
 
 
 _HEADER = (
-    "# Generated by `schakel deploy render` from schemas/topics.py and config/schakel.yaml:\n"
-    "# do not edit by hand (tests/unit/test_deploy.py fails when this file drifts).\n"
+    "# Generated by `schakel deploy render` from the code (services/manifests.py, the services\n"
+    "# of services/bootstrap.py, schemas/topics.py) and config/schakel.yaml: do not edit by\n"
+    "# hand; tests/unit/test_manifests.py fails when this file drifts.\n"
 )
 
 
@@ -148,11 +267,11 @@ def to_yaml(resources: list[dict[str, Any]]) -> str:
 
 
 def write(config: SchakelConfig, directory: Path) -> list[Path]:
-    """Render into ``directory``; the files written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Render into ``directory`` (the repository's deploy/); the files written."""
     written = []
     for name, resources in render(config).items():
         path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(resources))
         written.append(path)
     return written

@@ -44,6 +44,7 @@ from schemas.wire import (
 from services.config import KafkaSecurity
 from services.kafka import client_options
 from services.logs import get_logger
+from services.observability import DEAD_LETTERS
 
 __all__ = [
     "DLQ_ERROR",
@@ -369,6 +370,7 @@ def dead_letter(
 
     A replayed record that fails again gets fresh ``schakel-dlq-*`` headers, not a second set.
     """
+    DEAD_LETTERS.labels(service, type(error).__name__).inc()
     kept = [(name, raw or b"") for name, raw in headers if not name.startswith(DLQ_PREFIX)]
     kept += [
         (DLQ_ERROR, clean_reason(reason).encode()),

@@ -10,6 +10,8 @@ SCHAKEL_LOG_LEVEL        log_level                    INFO
 SCHAKEL_STORE_URL        store_url                    sqlite+aiosqlite:///schakel.db
 SCHAKEL_HTTP_HOST        http_host                    127.0.0.1
 SCHAKEL_HTTP_PORT        http_port                    8080
+SCHAKEL_OPS_HOST         ops_host                     127.0.0.1 (/metrics, /livez, /readyz)
+SCHAKEL_OPS_PORT         ops_port                     9400 (0: a free port)
 ======================== ============================ ===============================
 
 How every Kafka client of the process connects (producer, consumers, admin clients alike;
@@ -127,6 +129,23 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed; empty: none (the peer address is the client).",
+    )
+    ops_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Listen address of /metrics, /livez and /readyz (0.0.0.0 in a pod).",
+    )
+    ops_port: int = Field(
+        default=9400,
+        ge=0,
+        le=65535,
+        description="Port of /metrics, /livez and /readyz in every hub process; 0: a free port. "
+        "A port in use is logged and the hub runs on without it.",
+    )
+    ops_stuck_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A consumer with lag that finished no batch for this long is not ready.",
     )
     gateway_port: int = Field(default=8088, ge=0, le=65535, description="0: a free port")
     replies_port: int = Field(default=8089, ge=0, le=65535, description="0: a free port")

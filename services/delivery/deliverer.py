@@ -72,6 +72,7 @@ from services.delivery.store import DeliveryStore, Thread, ThreadState
 from services.errors import RejectedRecord
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
+from services.observability import DELIVERIES
 from services.retrying import RetryPolicy
 
 __all__ = [
@@ -448,6 +449,7 @@ def _audit(
     about: str | Receipt | None = None,
 ) -> OutboundMessage:
     """The audit event of one delivery outcome (its id: the idempotency key and result)."""
+    DELIVERIES.labels(delivery.channel.split("-", 1)[0], result).inc()
     receipt = about if isinstance(about, Receipt) else None
     words = {
         "delivered": f"afgeleverd aan {delivery.team} via {delivery.channel} ({target})",

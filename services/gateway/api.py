@@ -51,6 +51,7 @@ from services.gateway.replay import ReplayGuard
 from services.kafka import client_options
 from services.logs import get_logger
 from services.messaging import Publisher
+from services.observability import GATEWAY_REQUESTS
 
 __all__ = ["PROBLEM_BASE", "BrokerProbe", "Readiness", "create_app", "problem_response"]
 
@@ -112,6 +113,12 @@ def create_app(
             request_id=request_id_of(request.headers),
             received_at=datetime.now(UTC),
         )
+
+        def counted(response: Response) -> Response:
+            known = supplier_id if supplier_id in gates else "unknown"
+            GATEWAY_REQUESTS.labels(known, str(response.status_code)).inc()
+            return response
+
         try:
             message = await receive(gates, supplier_id, incoming, replays=replays)
             try:
@@ -122,14 +129,16 @@ def create_app(
             replays.accepted(message)
         except WebhookRefused as exc:
             _log_refusal(refusals, gates, supplier_id, incoming, exc)
-            return problem_response(exc, incoming.request_id)
+            return counted(problem_response(exc, incoming.request_id))
         except ClientDisconnect:
-            return Response(status_code=400)  # nobody is listening any more
-        return Response(
-            orjson.dumps({"status": "accepted", "request_id": incoming.request_id}),
-            status_code=202,
-            media_type=_JSON,
-            headers={"X-Request-Id": incoming.request_id},
+            return counted(Response(status_code=400))  # nobody is listening any more
+        return counted(
+            Response(
+                orjson.dumps({"status": "accepted", "request_id": incoming.request_id}),
+                status_code=202,
+                media_type=_JSON,
+                headers={"X-Request-Id": incoming.request_id},
+            )
         )
 
     @app.get("/healthz")

@@ -19,6 +19,7 @@ from services.contract import Batch, Runtime, batch_subscriber
 from services.messaging import Dispatcher, RawRecord, all_acknowledged, dispatcher
 from services.normaliser.pipeline import Normaliser, SupplierRoute
 from services.normaliser.seed import seed_gate
+from services.observability import IDEMPOTENCY_VERDICTS
 
 __all__ = [
     "CHUNK",
@@ -70,12 +71,23 @@ async def process_batch(
         for start in range(0, len(records), chunk):
             result = normaliser.normalise_batch(records[start : start + chunk])
             acknowledgements.append(await publisher.dispatch(result.messages))
+            _count_verdicts(result.duplicates, result.stale, result.echoes)
             await asyncio.sleep(0)  # the producer writes this chunk's requests now
         await all_acknowledged(acknowledgements)
     except BaseException:
         gate.rollback()
         raise
     gate.commit()
+
+
+_VERDICTS = tuple(IDEMPOTENCY_VERDICTS.labels(v) for v in ("duplicate", "stale", "echo"))
+
+
+def _count_verdicts(*counts: int) -> None:
+    """The idempotent consumer's verdicts of one chunk, on /metrics."""
+    for counter, count in zip(_VERDICTS, counts, strict=True):
+        if count:
+            counter.inc(count)
 
 
 class NormaliserService:

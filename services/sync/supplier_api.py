@@ -31,6 +31,7 @@ from schemas.replies import OutboundCommand
 from services.config import SupplierConfig
 from services.http import parse_retry_after
 from services.logs import get_logger
+from services.observability import SUPPLIER_CALLS
 from services.retrying import RetryPolicy, Sleep, call_with_retries
 from services.sync.errors import SupplierRejected, SupplierUnavailable, TransientCallError
 
@@ -125,7 +126,16 @@ class SupplierApi:
         async def once(attempt: int) -> CallResult:
             nonlocal attempts
             attempts = attempt
-            return CallResult(await self._attempt(command, url, headers, attempt), attempt)
+            try:
+                status = await self._attempt(command, url, headers, attempt)
+            except TransientCallError:
+                SUPPLIER_CALLS.labels(supplier.id, "transient").inc()
+                raise
+            except Exception:
+                SUPPLIER_CALLS.labels(supplier.id, "rejected").inc()
+                raise
+            SUPPLIER_CALLS.labels(supplier.id, "ok").inc()
+            return CallResult(status, attempt)
 
         try:
             return await call_with_retries(

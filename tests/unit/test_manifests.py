@@ -88,9 +88,9 @@ def test_committed_strimzi_manifests_are_what_the_code_renders(
     example_config: SchakelConfig,
 ) -> None:
     for name, resources in render(example_config).items():
-        committed = (REPO / "deploy" / "strimzi" / name).read_text()
+        committed = (REPO / "deploy" / name).read_text()
         assert committed == to_yaml(resources), (
-            f"deploy/strimzi/{name} drifted from the code: run `schakel deploy render`"
+            f"deploy/{name} drifted from the code: run `schakel deploy render`"
         )
 
 
@@ -124,13 +124,13 @@ def test_strimzi_manifests_match_the_crd_schemas(name: str) -> None:
 
 
 def test_a_misspelt_strimzi_field_fails(example_config: SchakelConfig) -> None:
-    topic = copy.deepcopy(render(example_config)["topics.yaml"][0])
+    topic = copy.deepcopy(render(example_config)["strimzi/topics.yaml"][0])
     topic["spec"]["partitons"] = topic["spec"].pop("partitions")
     assert any("partitons" in e for e in _strimzi_errors(topic))
-    cluster = copy.deepcopy(render(example_config)["kafka.yaml"][1])
+    cluster = copy.deepcopy(render(example_config)["strimzi/kafka.yaml"][1])
     cluster["spec"]["kafka"]["listeners"][0]["authentification"] = {"type": "scram-sha-512"}
     assert any("authentification" in e for e in _strimzi_errors(cluster))
-    cluster = copy.deepcopy(render(example_config)["kafka.yaml"][1])
+    cluster = copy.deepcopy(render(example_config)["strimzi/kafka.yaml"][1])
     cluster["spec"]["kafka"]["listeners"][0]["port"] = "nine"
     assert _strimzi_errors(cluster)
 
@@ -175,3 +175,20 @@ def test_one_kafka_version_everywhere() -> None:
         d for d in _docs(REPO / "deploy" / "strimzi" / "kafka.yaml") if d["kind"] == "Kafka"
     ]
     assert cluster["spec"]["kafka"]["version"] == KAFKA_VERSION
+
+
+def test_every_service_is_deployed_probed_and_scraped() -> None:
+    from services.bootstrap import SERVICES
+    from services.manifests import OPS_PORT
+
+    for name in SERVICES:
+        (deployment,) = [
+            d for d in _docs(REPO / "deploy" / "k8s" / f"{name}.yaml") if d["kind"] == "Deployment"
+        ]
+        pod = deployment["spec"]["template"]
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(OPS_PORT)
+        (container,) = pod["spec"]["containers"]
+        assert container["args"] == ["serve", name]
+        assert {"name": "ops", "containerPort": OPS_PORT} in container["ports"]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "ops"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}

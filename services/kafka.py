@@ -13,6 +13,7 @@ admin clients, the tools' readers) connects as the process's identity:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -209,9 +210,18 @@ def _creation_refused(response: Any) -> set[str]:
 
 
 async def _await_metadata(admin: AIOKafkaAdminClient, names: list[str]) -> None:
-    for _ in range(50):
-        if set(names) <= set(await admin.list_topics()):
-            return
+    """Wait (up to ~10 s) until new topics are known and every partition has a leader, so
+    the first produce and fetch requests do not meet NotLeaderForPartition."""
+    for _ in range(100):
+        with contextlib.suppress(KafkaError):
+            described = await admin.describe_topics(names)
+            if len(described) == len(names) and all(
+                t["error_code"] == 0
+                and t["partitions"]
+                and all(p["leader"] >= 0 for p in t["partitions"])
+                for t in described
+            ):
+                return
         await asyncio.sleep(0.1)
 
 

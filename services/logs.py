@@ -46,6 +46,28 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _RetriedByTheClient(logging.Filter):
+    """aiokafka logs some conditions at error level that it then retries by itself and that
+    are normal while a fresh broker or topic settles (the group coordinator still loading,
+    a partition leader not elected yet). They are warnings: nobody need act on them."""
+
+    _TRANSIENT = (
+        "GroupCoordinatorNotAvailable",
+        "NotCoordinatorForGroup",
+        "NotCoordinator",
+        "CoordinatorLoadInProgress",
+        "NotLeaderForPartition",
+        "LeaderNotAvailable",
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.name.startswith("aiokafka"):
+            message = record.getMessage()
+            if any(marker in message for marker in self._TRANSIENT):
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def configure_logging(
     fmt: Literal["json", "console", "auto"] = "auto", level: str = "INFO"
 ) -> None:
@@ -71,6 +93,7 @@ def configure_logging(
         cache_logger_on_first_use=True,
     )
     handler = _StderrHandler()
+    handler.addFilter(_RetriedByTheClient())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -260,9 +260,18 @@ _HEADER = (
 )
 
 
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML for people: a dict used twice is written twice, not as an alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def to_yaml(resources: list[dict[str, Any]]) -> str:
     """Resources as one YAML stream, with the generated-file header."""
-    body = yaml.safe_dump_all(resources, sort_keys=False, default_flow_style=False, width=100)
+    body = yaml.dump_all(
+        resources, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100
+    )
     return _HEADER + body
 
 

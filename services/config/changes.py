@@ -107,8 +107,6 @@ class ChangesConfig(_Model):
 
     margin_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     notice_days: int = Field(default=3, ge=0, le=90)
-    #: CMDB dependency steps followed from the CIs a change names
-    max_hops: int = Field(default=3, ge=0, le=10)
     #: how often time-driven work runs (notices due, overruns, late approvals)
     tick_seconds: float = Field(default=60.0, gt=0)
     #: changes that ended longer ago than this leave the collision check

@@ -10,7 +10,7 @@ principal                    may
 ``supplier-<id>``            write ``schakel.inbound.<id>``; read ``schakel.outbound.<id>``
                              with consumer groups ``supplier-<id>.*``
 ``gemeente-<code>``          read ``schakel.gemeente.<code>.v1`` with groups
-                             ``gemeente-<code>.*``
+                             ``gemeente-<code>.*`` (the code in lower case: gemeente-gm0505)
 ``schakel-<service>``        read and write the topics its service uses (:data:`SERVICES`),
                              with the groups ``schakel-<service>*``
 ``admin`` (super user)       everything: creates topics, applies these ACLs, runs the tools
@@ -152,7 +152,9 @@ def supplier_principal(supplier_id: str) -> str:
 
 
 def gemeente_principal(code: str) -> str:
-    return f"gemeente-{code}"
+    """``gemeente-gm0505``: lower case, since a Strimzi KafkaUser is named by its user name
+    and Kubernetes names are lower case (the topic keeps the CBS code's ``GM``)."""
+    return f"gemeente-{code.lower()}"
 
 
 def service_principal(service: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from schemas.topics import TopicSpec, topic_specs
+from services.acl import AclBinding, Operation, PatternType, ResourceType, plan
 from services.bootstrap import SERVICES
 from services.config import SchakelConfig
 
@@ -35,6 +36,7 @@ __all__ = [
     "deployment",
     "kafka_cluster",
     "kafka_topics",
+    "kafka_users",
     "kustomization",
     "render",
     "to_yaml",
@@ -138,6 +140,59 @@ def kafka_topics(
         }
         for spec in specs
     ]
+
+
+_RESOURCE = {ResourceType.TOPIC: "topic", ResourceType.GROUP: "group"}
+_PATTERN = {PatternType.LITERAL: "literal", PatternType.PREFIXED: "prefix"}
+_OPERATION = {
+    Operation.READ: "Read",
+    Operation.WRITE: "Write",
+    Operation.CREATE: "Create",
+    Operation.DELETE: "Delete",
+    Operation.ALTER: "Alter",
+    Operation.DESCRIBE: "Describe",
+    Operation.DESCRIBE_CONFIGS: "DescribeConfigs",
+    Operation.ALTER_CONFIGS: "AlterConfigs",
+    Operation.IDEMPOTENT_WRITE: "IdempotentWrite",
+    Operation.ALL: "All",
+}
+
+
+def kafka_users(bindings: list[AclBinding], *, cluster: str = CLUSTER) -> list[dict[str, Any]]:
+    """A KafkaUser (SCRAM-SHA-512) per principal of the ACL plan (services/acl.py: the same
+    bindings ``schakel acl apply`` creates), with exactly those ACLs."""
+    rules: dict[str, dict[tuple[str, str, str], list[str]]] = {}
+    for binding in bindings:
+        user = binding.principal.removeprefix("User:")
+        key = (
+            _RESOURCE[binding.resource_type],
+            binding.resource,
+            _PATTERN[binding.pattern],
+        )
+        rules.setdefault(user, {}).setdefault(key, []).append(_OPERATION[binding.operation])
+    users = []
+    for user, acls in sorted(rules.items()):
+        users.append(
+            {
+                "apiVersion": STRIMZI_API,
+                "kind": "KafkaUser",
+                "metadata": {"name": user, "labels": {"strimzi.io/cluster": cluster}},
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {
+                        "type": "simple",
+                        "acls": [
+                            {
+                                "resource": {"type": kind, "name": name, "patternType": pattern},
+                                "operations": sorted(set(operations)),
+                            }
+                            for (kind, name, pattern), operations in sorted(acls.items())
+                        ],
+                    },
+                },
+            }
+        )
+    return users
 
 
 #: /metrics, /livez and /readyz in every pod (SCHAKEL_OPS_PORT)
@@ -247,6 +302,7 @@ def render(config: SchakelConfig) -> dict[str, list[dict[str, Any]]]:
     files = {
         "strimzi/kafka.yaml": kafka_cluster(),
         "strimzi/topics.yaml": kafka_topics(specs),
+        "strimzi/users.yaml": kafka_users(plan(config)),
         "k8s/kustomization.yaml": [kustomization(list(SERVICES))],
     }
     files |= {f"k8s/{name}.yaml": deployment(name) for name in SERVICES}

@@ -268,7 +268,7 @@ def test_the_hub_runs_end_to_end_under_its_least_privilege_principals(
     try:
         sent = secure.produce("supplier-kpn", inbound_topic("kpn"), key, orjson.dumps(record))
         assert sent.returncode == 0 and not _refused(sent), sent.stderr
-        got = secure.consume("gemeente-GM0505", gemeente_topic("GM0505"), timeout_ms=120_000)
+        got = secure.consume("gemeente-gm0505", gemeente_topic("GM0505"), timeout_ms=120_000)
         assert not _refused(got), got.stderr
         assert record["number"] in got.stdout, (
             f"nothing routed to GM0505:\n{got.stderr}\n"
@@ -277,7 +277,7 @@ def test_the_hub_runs_end_to_end_under_its_least_privilege_principals(
             )
         )
         assert all(p.poll() is None for p in processes), "a hub service stopped"
-        other = secure.consume("gemeente-GM0482", gemeente_topic("GM0505"))
+        other = secure.consume("gemeente-gm0482", gemeente_topic("GM0505"))
         assert _refused(other), f"GM0482 could read GM0505's topic:\n{other.stderr}"
     finally:
         for process in processes:

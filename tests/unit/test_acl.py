@@ -67,7 +67,7 @@ def test_a_supplier_writes_its_own_inbound_and_reads_its_own_outbound_only(
 def test_a_gemeente_reads_its_own_topic_only(example_config: SchakelConfig) -> None:
     bindings = plan(example_config)
     for gemeente in example_config.gemeenten:
-        mine = _of(bindings, f"gemeente-{gemeente.code}")
+        mine = _of(bindings, f"gemeente-{gemeente.code.lower()}")
         assert _topics(mine, Operation.READ) == {gemeente_topic(gemeente.code)}
         assert _topics(mine, Operation.WRITE) == set()
         assert len(mine) == 2

@@ -192,3 +192,33 @@ def test_every_service_is_deployed_probed_and_scraped() -> None:
         assert {"name": "ops", "containerPort": OPS_PORT} in container["ports"]
         assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "ops"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+
+
+def test_a_kafka_user_per_principal_with_exactly_its_acls(example_config: SchakelConfig) -> None:
+    from services.acl import plan, principals
+
+    users = {
+        d["metadata"]["name"]: d
+        for d in _docs(REPO / "deploy" / "strimzi" / "users.yaml")
+        if d["kind"] == "KafkaUser"
+    }
+    assert set(users) == set(principals(example_config))
+    for name, user in users.items():
+        assert re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name), name  # a Kubernetes name
+        assert _strimzi_errors(user) == [], name
+    granted = {
+        (user, acl["resource"]["type"], acl["resource"]["name"], op.upper())
+        for user, doc in users.items()
+        for acl in doc["spec"]["authorization"]["acls"]
+        for op in acl["operations"]
+    }
+    planned = {
+        (
+            b.principal.removeprefix("User:"),
+            b.resource_type.name.lower(),
+            b.resource,
+            b.operation.name.replace("_", ""),
+        )
+        for b in plan(example_config)
+    }
+    assert granted == planned

@@ -19,7 +19,7 @@ not withdrawn: its cause did not go away, it is merely over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -78,6 +78,9 @@ class ChangeCalendar:
         self.history: dict[str, dict[str, NoticeHistory]] = {}
         self._stored_impact: dict[str, dict[str, object]] = {}
         self._dirty: set[str] = set()
+        #: impacts by hub id: (change version, CMDB version, impact)
+        self._impacts: dict[str, tuple[int, object, Impact]] = {}
+        self._collisions: dict[tuple[object, ...], Finding] = {}
 
     # --- state ---------------------------------------------------------------------------
 
@@ -100,28 +103,58 @@ class ChangeCalendar:
         self._dirty.add(change.hub_id)
         return True
 
-    def scheduled(self) -> list[Scheduled]:
-        """Every change held, with what it affects according to the CMDB now."""
+    def scheduled(self, now: datetime | None = None) -> list[Scheduled]:
+        """The changes held (at ``now``: those not long over, see :meth:`evaluate`), with
+        what they affect according to the CMDB now."""
+        lookback = timedelta(days=self.config.changes.lookback_days)
         return [
-            Scheduled(change, impact_of(change, self.graph, self.gemeenten))
+            Scheduled(change, self._impact(change))
             for change in self.changes.values()
+            if now is None or change.hub_id in self._dirty or not _long_over(change, now, lookback)
         ]
 
     def impact(self, hub_id: str) -> Impact | None:
         change = self.changes.get(hub_id)
-        return impact_of(change, self.graph, self.gemeenten) if change is not None else None
+        return self._impact(change) if change is not None else None
+
+    def _impact(self, change: Change) -> Impact:
+        stamp = getattr(self.graph, "version", None)
+        held = self._impacts.get(change.hub_id)
+        if (
+            held is not None
+            and held[0] == change.version
+            and held[1] == stamp
+            and stamp is not None
+        ):
+            return held[2]
+        impact = impact_of(change, self.graph, self.gemeenten)
+        self._impacts[change.hub_id] = (change.version, stamp, impact)
+        return impact
 
     # --- one step ------------------------------------------------------------------------
 
     def evaluate(self, now: datetime) -> Evaluation:
-        """Findings to raise or withdraw and notices due at ``now``; changes nothing."""
+        """Findings to raise or withdraw and notices due at ``now``; changes nothing.
+
+        Changes that ended (finished or cancelled) longer than the look-back ago take no
+        part: their findings stay as they were reported, their notices were sent.
+        """
         result = Evaluation()
-        items = self.scheduled()
+        items = self.scheduled(now)
         for item in items:
             impact = item.impact.as_json()
             if item.hub_id in self._dirty or self._stored_impact.get(item.hub_id) != impact:
                 result.schedule.append(ScheduleRow(item.change, impact))
-        found = detect(items, self.config.changes, self.gemeenten, now)
+        if len(self._collisions) > 200_000:
+            self._collisions.clear()
+        found = detect(
+            items,
+            self.config.changes,
+            self.gemeenten,
+            now,
+            cache=self._collisions,
+            stamp=getattr(self.graph, "version", None),
+        )
         for finding_id, finding in sorted(found.items()):
             old = self.findings.get(finding_id)
             if old is not None and old.active and old.fingerprint == finding.fingerprint:
@@ -135,7 +168,7 @@ class ChangeCalendar:
             if not old.active or finding_id in found:
                 continue
             involved = [by_id.get(c.hub_id) for c in old.finding.changes]
-            if all(i is not None and _over(i, now, lookback) for i in involved):
+            if all(i is None or _over(i, now, lookback) for i in involved):
                 continue  # history: its changes are long over, the cause did not go away
             reason = self._withdrawal(old.finding, involved)
             current = Finding(
@@ -256,11 +289,14 @@ def _over(item: Scheduled, now: datetime, lookback: timedelta) -> bool:
     )
 
 
+def _long_over(change: Change, now: datetime, lookback: timedelta) -> bool:
+    """Ended (finished or cancelled) and planned to end before the look-back."""
+    end = change.planned_end
+    ended = change.status in (ChangeStatus.CANCELLED, ChangeStatus.REVIEW, ChangeStatus.CLOSED)
+    return ended and end is not None and end < now - lookback
+
+
 def _notice_row(notice: Notice, now: datetime) -> NoticeRow:
     return NoticeRow(
         notice.notice_id, notice.hub_id, notice.gemeente, notice.kind, notice.stamp, now
     )
-
-
-def changes_of(items: Iterable[Scheduled]) -> list[Change]:
-    return [item.change for item in items]

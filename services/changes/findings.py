@@ -104,27 +104,37 @@ def collides(a: tuple[datetime, datetime], b: tuple[datetime, datetime], margin:
 def collisions(
     items: Sequence[Scheduled], margin: timedelta
 ) -> list[tuple[Scheduled, Scheduled, tuple[str, ...]]]:
-    """Every colliding pair (in start order) with the CI keys where they meet, sorted.
+    """Every colliding pair with the CI keys where they meet, sorted; the pair's first
+    change is the one that starts first (then by hub id).
 
-    A sweep over the windows in start order: a change leaves the sweep once every later
-    start is at least ``margin`` after its end, so only near pairs are compared.
+    Per CI, a sweep over the windows of the changes affecting it, in start order: a change
+    leaves the sweep once every later start is at least ``margin`` after its end, so only
+    changes that share a CI and are near in time are compared.
     """
     timed = sorted(
-        ((item.window, item) for item in items if item.window is not None and item.impact.nodes),
-        key=lambda pair: (pair[0][0], pair[1].hub_id),  # type: ignore[index]
+        ((window, item) for item in items if (window := item.window) and item.impact.nodes),
+        key=lambda pair: (pair[0][0], pair[1].hub_id),
     )
-    found: list[tuple[Scheduled, Scheduled, tuple[str, ...]]] = []
-    active: list[tuple[tuple[datetime, datetime], Scheduled]] = []
-    for window, item in timed:
-        assert window is not None
-        active = [(w, other) for w, other in active if window[0] - w[1] < margin]
-        for other_window, other in active:
-            if other.hub_id == item.hub_id or not collides(other_window, window, margin):
-                continue
-            meet = other.impact.nodes.keys() & item.impact.nodes.keys()
-            if meet:
-                found.append((other, item, tuple(sorted(meet))))
-        active.append((window, item))
+    by_node: dict[str, list[tuple[datetime, datetime, int]]] = {}
+    for index, (window, item) in enumerate(timed):
+        for key in item.impact.nodes:
+            by_node.setdefault(key, []).append((window[0], window[1], index))
+    pairs: set[tuple[int, int]] = set()
+    for spans in by_node.values():
+        if len(spans) < 2:
+            continue
+        active: list[tuple[datetime, datetime, int]] = []
+        for start, end, index in spans:  # in start order: ``timed`` is
+            active = [a for a in active if start - a[1] < margin]
+            for other_start, other_end, other in active:
+                if max(other_start, start) - min(other_end, end) < margin:
+                    pairs.add((other, index))
+            active.append((start, end, index))
+    found = []
+    for first, second in sorted(pairs):
+        a, b = timed[first][1], timed[second][1]
+        meet = a.impact.nodes.keys() & b.impact.nodes.keys()
+        found.append((a, b, tuple(sorted(meet))))
     return found
 
 
@@ -161,8 +171,16 @@ def detect(
     config: ChangesConfig,
     gemeenten: Mapping[str, Gemeente],
     now: datetime,
+    *,
+    cache: dict[tuple[object, ...], Finding] | None = None,
+    stamp: object = None,
 ) -> dict[str, Finding]:
-    """Every finding in the schedule ``items`` at ``now``, by finding id."""
+    """Every finding in the schedule ``items`` at ``now``, by finding id.
+
+    ``cache`` (kept by the caller between calls) holds collision findings by the versions of
+    both changes and ``stamp`` (what else the words depend on: the CMDB's version), so an
+    unchanged collision is not written out again.
+    """
     zone = ZoneInfo(config.timezone)
     lookback = timedelta(days=config.lookback_days)
     scope = [item for item in items if in_scope(item, now, lookback)]
@@ -173,7 +191,14 @@ def detect(
 
     margin = timedelta(minutes=config.margin_minutes)
     for a, b, meet in collisions(scope, margin):
-        add(_collision(a, b, meet, margin, gemeenten, zone))
+        if cache is None:
+            add(_collision(a, b, meet, margin, gemeenten, zone))
+            continue
+        key = (a.hub_id, a.change.version, b.hub_id, b.change.version, meet, stamp)
+        made = cache.get(key)
+        if made is None:
+            made = cache[key] = _collision(a, b, meet, margin, gemeenten, zone)
+        add(made)
     for item in scope:
         change = item.change
         window = item.window

@@ -396,6 +396,18 @@ def acl_apply(
     run(go())
 
 
+@app.command("asyncapi")
+def asyncapi_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write it.")] = Path(
+        "docs/asyncapi.yaml"
+    ),
+) -> None:
+    """Write the AsyncAPI 3.0 document of the hub (channels, keys, message schemas)."""
+    from services.asyncapi import write
+
+    console.print(f"wrote {write(out)}")
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     app()

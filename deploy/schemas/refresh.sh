@@ -6,6 +6,7 @@
 #                      needs Java 21 or newer (JAVA=/path/to/java to choose one)
 #   compose-spec.json  the Compose specification's JSON schema, as compose-go ships it
 #                      (Go module proxy; needs go)
+#   asyncapi-3.0.0.json  the AsyncAPI 3.0.0 schema from the npm package @asyncapi/specs
 # Kubernetes' own kinds come from the kubernetes-validate package (a dev dependency).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -43,4 +44,10 @@ gomod="$(mktemp -d)"
     python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" && \
   cp "$dir/schema/compose-spec.json" "$here/compose-spec.json" && chmod 644 "$here/compose-spec.json")
 rm -rf "$gomod"
-echo "schemas refreshed: Strimzi $strimzi, compose-go $compose_go"
+
+asyncapi_specs="6.11.1"
+npmdir="$(mktemp -d)"
+(cd "$npmdir" && npm pack -s "@asyncapi/specs@$asyncapi_specs" >/dev/null && tar xzf asyncapi-specs-*.tgz && \
+  cp 'package/schemas/3.0.0-without-$id.json' "$here/asyncapi-3.0.0.json")
+rm -rf "$npmdir"
+echo "schemas refreshed: Strimzi $strimzi, compose-go $compose_go, @asyncapi/specs $asyncapi_specs"

@@ -13,11 +13,14 @@ from typing import Literal
 import orjson
 import structlog
 
+from services.privacy import PrivacyPolicy, log_processor
+
 __all__ = ["configure_logging", "get_logger"]
 
 
 def _dumps(value: object, default: object = None) -> str:
-    return orjson.dumps(value, default=default).decode()  # type: ignore[arg-type]
+    # OPT_NON_STR_KEYS: a logged mapping keyed by partition numbers must not break the line
+    return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()  # type: ignore[arg-type]
 
 
 class _StderrLogger:
@@ -69,9 +72,13 @@ class _RetriedByTheClient(logging.Filter):
 
 
 def configure_logging(
-    fmt: Literal["json", "console", "auto"] = "auto", level: str = "INFO"
+    fmt: Literal["json", "console", "auto"] = "auto",
+    level: str = "INFO",
+    privacy: PrivacyPolicy | None = None,
 ) -> None:
-    """Set up structlog (and route stdlib logging, e.g. aiokafka's, through it)."""
+    """Set up structlog (and route stdlib logging, e.g. aiokafka's, through it). Every line
+    passes :func:`services.privacy.log_processor` last, so no e-mail address, phone number,
+    IBAN or BSN reaches a log (per ``privacy``; all masked by default)."""
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
     shared: list[structlog.types.Processor] = [
@@ -85,6 +92,7 @@ def configure_logging(
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    shared.append(log_processor(privacy or PrivacyPolicy()))
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(
         processors=[*shared, renderer],

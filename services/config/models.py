@@ -712,6 +712,17 @@ class FeedConfig(_Model):
 # --- the whole -------------------------------------------------------------------------
 
 
+class PrivacyConfig(_Model):
+    """Personal-data minimisation per class: ``mask`` (default) or ``keep``. Applied to every
+    normalised event (so to routed events, deliveries and e-mails) and to log lines; see
+    :mod:`services.privacy`."""
+
+    email: Literal["mask", "keep"] = "mask"
+    phone: Literal["mask", "keep"] = "mask"
+    iban: Literal["mask", "keep"] = "mask"
+    bsn: Literal["mask", "keep"] = "mask"
+
+
 class SchakelConfig(_Model):
     """The complete hub configuration, normally read by :func:`services.config.load_config`.
 
@@ -725,6 +736,7 @@ class SchakelConfig(_Model):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     changes: ChangesConfig = Field(default_factory=ChangesConfig)
     feed: FeedConfig = Field(default_factory=FeedConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     _source_path: Path | None = PrivateAttr(default=None)
 

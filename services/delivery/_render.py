@@ -3,7 +3,7 @@
 Only what an FB team needs to act: supplier and ticket number, title, status, priority, CI,
 planning of a change, and why Schakel sent it to them (the routing explanation). No
 description, comments or anything about the caller: those may hold personal data, and the
-FB team reads them through the hub. Free text that is shown is passed through BSN redaction
+FB team reads them through the hub. Free text that is shown is minimised (services.privacy)
 again (defence in depth; the normaliser already removed them).
 """
 
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from schemas import Change, ChangeStatus, HoldReason, Incident, IncidentStatus
 from schemas.changes import NOTICE_BASIS
 from services.delivery.channels import Delivery
-from services.normaliser.transforms import redact_bsn
+from services.privacy import minimise_text
 
 __all__ = ["action_text", "facts", "render_html", "render_text", "status_text", "subject"]
 
@@ -73,7 +73,7 @@ def _number(delivery: Delivery) -> str:
 def subject(delivery: Delivery) -> str:
     """A stable mail subject per ticket (mail clients thread on it); ``Re:`` for updates."""
     ticket = delivery.routed.ticket
-    title = redact_bsn(" ".join(ticket.title.split()))[:150]
+    title = minimise_text(" ".join(ticket.title.split()))[:150]
     text = f"[Schakel] {ticket.supplier_ref.supplier} {_number(delivery)}: {title}"
     return "Re: " + text if delivery.is_update else text
 
@@ -85,7 +85,7 @@ def facts(delivery: Delivery) -> list[tuple[str, str]]:
     rows: list[tuple[str, str | None]] = [
         ("Leverancier / Supplier", ticket.supplier_ref.supplier),
         ("Ticketnummer / Ticket", _number(delivery)),
-        ("Onderwerp / Title", redact_bsn(ticket.title)),
+        ("Onderwerp / Title", minimise_text(ticket.title)),
         ("Soort / Kind", _KIND[delivery.kind]),
         ("Status", status_text(ticket)),
         ("Prioriteit / Priority", ticket.priority.value if ticket.priority else None),
@@ -103,7 +103,7 @@ def facts(delivery: Delivery) -> list[tuple[str, str]]:
         ]
     rows += [
         ("Bijgewerkt / Updated", _when(ticket.updated_at)),
-        ("Waarom u dit krijgt / Why you", redact_bsn(decision.explanation)),
+        ("Waarom u dit krijgt / Why you", minimise_text(decision.explanation)),
         ("Routeringsregel / Rule", decision.rule_id or decision.basis),
         ("Team", f"{delivery.team} ({delivery.gemeente})"),
         ("Schakel-id", delivery.hub_id),

@@ -5,7 +5,7 @@ For each inbound record (a *normalizer* in EIP terms):
 1. the inbound topic names the supplier; an unknown supplier is a dead letter;
 2. a record above the supplier's ``max_payload_bytes`` is a dead letter;
 3. the supplier's translator turns the native payload into common-model entities;
-4. transforms run (BSN redaction);
+4. personal data is minimised (:mod:`services.privacy`: e-mail, phone, IBAN, BSN);
 5. the :class:`VersionGate` drops what must not be emitted: an exact redelivery of an event
    already emitted, an update older than the newest seen for that ticket (stale), and a change
    Schakel itself wrote into the supplier's tool (echo);
@@ -30,7 +30,7 @@ from schemas.wire import encode_normalised
 from services.errors import PayloadTooLarge, RejectedRecord, UnknownSupplier
 from services.logs import get_logger
 from services.messaging import OutboundMessage, RawRecord, reject
-from services.normaliser.transforms import redact_entity
+from services.privacy import Minimiser
 
 __all__ = [
     "BatchResult",
@@ -130,9 +130,15 @@ class VersionGate:
 class Normaliser:
     """Turns batches of inbound records into normalised events and dead letters."""
 
-    def __init__(self, routes: Mapping[str, SupplierRoute], gate: VersionGate | None = None):
+    def __init__(
+        self,
+        routes: Mapping[str, SupplierRoute],
+        gate: VersionGate | None = None,
+        minimiser: Minimiser | None = None,
+    ):
         self.routes = dict(routes)
         self.gate = gate or VersionGate()
+        self.minimise = (minimiser or Minimiser()).entity
         self._by_topic: dict[str, tuple[str, SupplierRoute | None]] = {}
 
     def _route_of(self, topic: str) -> tuple[str, SupplierRoute | None]:
@@ -191,7 +197,7 @@ class Normaliser:
         return route.translator.translate(inbound)
 
     def _emit(self, translation: Translation, record: RawRecord, result: BatchResult) -> None:
-        entity = redact_entity(translation.entity)
+        entity = self.minimise(translation.entity)
         supplier = entity.supplier_ref.supplier
         ev_id = event_id(supplier, translation.native_event_key)
         if entity.origin.by_schakel:

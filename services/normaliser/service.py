@@ -20,6 +20,7 @@ from services.messaging import Dispatcher, RawRecord, all_acknowledged, dispatch
 from services.normaliser.pipeline import Normaliser, SupplierRoute
 from services.normaliser.seed import seed_gate
 from services.observability import IDEMPOTENCY_VERDICTS
+from services.privacy import Minimiser, PrivacyPolicy
 
 __all__ = [
     "CHUNK",
@@ -47,7 +48,7 @@ def build_normaliser(config: SchakelConfig) -> Normaliser:
         )
         for s in config.suppliers
     }
-    return Normaliser(routes)
+    return Normaliser(routes, minimiser=Minimiser(privacy_policy(config)))
 
 
 async def process_batch(
@@ -132,3 +133,9 @@ class NormaliserService:
 
     async def stop(self) -> None:
         return None
+
+
+def privacy_policy(config: SchakelConfig) -> PrivacyPolicy:
+    """The hub's personal-data policy (config ``privacy``; every class masked by default)."""
+    p = config.privacy
+    return PrivacyPolicy(email=p.email, phone=p.phone, iban=p.iban, bsn=p.bsn)

@@ -155,7 +155,7 @@ def action_text(delivery: Delivery) -> str:
     about a change: the notice itself, in words)."""
     ticket = delivery.routed.ticket
     if delivery.routed.decision.basis == NOTICE_BASIS:
-        return f"Via Schakel: {redact_bsn(delivery.routed.decision.explanation)}"
+        return f"Via Schakel: {minimise_text(delivery.routed.decision.explanation)}"
     parts = [
         f"Update van {ticket.supplier_ref.supplier} ({_number(delivery)}) via Schakel:",
         f"status {status_text(ticket)}",

@@ -136,3 +136,9 @@ def test_the_plan_follows_the_config(example_config: SchakelConfig) -> None:
     assert f"supplier-{example_config.suppliers[1].id}" not in names
     assert {f"schakel-{s}" for s in SERVICES} <= set(names)
     assert plan(example_config) == plan(example_config)  # deterministic, sorted
+
+
+def test_every_service_of_the_composition_root_has_its_acls() -> None:
+    from services.bootstrap import SERVICES as ROOT_SERVICES
+
+    assert set(ROOT_SERVICES) <= set(SERVICES), set(ROOT_SERVICES) - set(SERVICES)

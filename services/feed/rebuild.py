@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.feed.store import ReadModel
-from services.kafka import MAX_REQUEST_BYTES, wait_for_broker
+from services.kafka import MAX_REQUEST_BYTES, client_options, wait_for_broker
 from services.topics_io import ConsumedRecord, read_topic, topic_partitions
 
 __all__ = ["OUTCOME_PATTERN", "RebuildReport", "outcome_topics", "rebuild"]
@@ -77,7 +77,7 @@ class RebuildReport:
 async def outcome_topics(bootstrap: str) -> list[str]:
     """The outcome topics that exist on the broker, in rebuild order."""
     await wait_for_broker(bootstrap, timeout_s=15)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if _OUTCOME.match(t)]
@@ -101,7 +101,7 @@ async def _read(
             yield _raw(record)
         return
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         enable_auto_commit=False,
         group_id=None,
         fetch_max_bytes=MAX_REQUEST_BYTES,

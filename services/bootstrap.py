@@ -46,6 +46,7 @@ from services.config import SchakelConfig, Settings
 from services.contract import Clock, Runtime, Service, utc_now
 from services.delivery.service import DeliveryService
 from services.feed.cli import audit_app, feed_app
+from services.feed.service import FeedService
 from services.gateway.service import GatewayService
 from services.kafka import FRAMEWORK_LOG, build_broker, ensure_topics
 from services.logs import get_logger
@@ -79,6 +80,7 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
     "changes": ChangesService,
     "gateway": GatewayService,
     "replies": RepliesService,
+    "feed": FeedService,
 }
 
 #: the service packages' command groups, added to ``schakel`` by the CLI

@@ -48,6 +48,8 @@ def demo_secrets(config: SchakelConfig) -> None:
                     names.append(channel.secret_env)
                 elif isinstance(channel, TopdeskChannel):
                     names += [channel.username_env, channel.password_env]
+    names += [t.token_env for t in config.feed.tokens]
+    names += [config.feed.session_secret_env] if config.feed.session_secret_env else []
     for name in names:
         os.environ.setdefault(name, f"demo-{name.lower()}")
 

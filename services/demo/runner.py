@@ -24,6 +24,10 @@ from services.topics_io import ConsumedRecord
 
 __all__ = ["run_demo"]
 
+#: The demo config's cockpit accounts and their passwords (config/schakel.yaml holds only
+#: their argon2 hashes); printed at start when the config has them.
+DEMO_ACCOUNTS = {"regie": "regie-demo", "fb-dordrecht": "fb-demo", "fb-alblasserdam": "fb-demo"}
+
 #: Every ``_BAD_EVERY``-th event is broken on purpose, to show the dead-letter channel.
 _BAD_EVERY = 25
 
@@ -53,7 +57,18 @@ async def run_demo(
             await stack.enter_async_context(demo_peers(config, console))
             await app.start()
             stack.push_async_callback(app.stop)
+            _print_cockpit(settings, config, console)
         await _publish(settings, config, count=count, rate=rate, console=console)
+
+
+def _print_cockpit(settings: Settings, config: SchakelConfig, console: Console) -> None:
+    url = f"http://{settings.http_host}:{settings.http_port}/"
+    console.print(f"[bold]Cockpit[/]: {url}")
+    for account in config.feed.accounts:
+        password = DEMO_ACCOUNTS.get(account.username)
+        if password is not None:
+            where = f" ({account.gemeente})" if account.gemeente else ""
+            console.print(f"  {account.role}{where}: {account.username} / {password}")
 
 
 async def _publish(

@@ -689,6 +689,8 @@ def build_app(
         return page(request, who, "audit.html", {"rows": await model.audit_log(limit=300)})
 
     @app.get("/gezond", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False)
     async def health() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": changes.version})
 

@@ -15,7 +15,7 @@ from tests.conftest import KafkaBroker
 
 pytestmark = [pytest.mark.kafka]
 
-DEMO_PORTS = (8088, 8089, 8090, 8091, 8025)
+DEMO_PORTS = (8080, 8088, 8089, 8090, 8091, 8025)
 
 
 def _busy(port: int) -> bool:
@@ -47,4 +47,5 @@ def test_demo_runs_the_whole_hub_end_to_end(kafka: KafkaBroker, tmp_path: Path) 
     assert "nl.itsm.incident." in output, "the unified feed shows normalised incidents"
     assert "dead letter @" in output, "the broken records reach the dead-letter channel"
     assert "FB GM" in output, "routed tickets reach an FB team's webhook inbox"
+    assert "Cockpit: http://127.0.0.1:8080/" in output and "regie / regie-demo" in output
     assert "Traceback" not in output, output[output.find("Traceback") - 2000 :][:6000]

@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from schemas.topics import CHANGES, CIS, INCIDENTS, inbound_topic
+from schemas.topics import CHANGES, CIS, INCIDENTS, inbound_topic, supplier_of_inbound
 from services.bootstrap import specs_for
 from services.config import SchakelConfig, load_config
 from services.demo.traffic import GENERATORS, Generator, mixed_traffic, servicenow_incident
@@ -94,6 +94,14 @@ async def _preload(topic_of: Callable[[str], str], events: list[tuple[str, bytes
     finally:
         await producer.stop()
     return time.perf_counter() - started
+
+
+def _supplier(topic: str) -> str:
+    """The supplier of a generated record's inbound topic."""
+    supplier = supplier_of_inbound(topic)
+    if supplier is None:
+        raise ValueError(f"not an inbound topic: {topic}")
+    return supplier
 
 
 def _assigned(member: dict[str, Any]) -> int:
@@ -377,9 +385,7 @@ async def _warm_up(renamed: dict[str, str], reader: AIOKafkaConsumer) -> None:
             len(renamed) * 2, seed=99, suppliers=list(renamed), generators=TABLE
         ):
             waiting.add(key.decode())
-            await producer.send_and_wait(
-                inbound_topic(renamed[topic.removeprefix("schakel.inbound.")]), value, key=key
-            )
+            await producer.send_and_wait(inbound_topic(renamed[_supplier(topic)]), value, key=key)
         deadline = time.perf_counter() + 90
         while waiting and time.perf_counter() < deadline:
             batch = await reader.getmany(timeout_ms=200)
@@ -422,7 +428,7 @@ async def normaliser_throughput(
     config, renamed = _bench_config(base, suppliers)
     await ensure_topics(BOOTSTRAP, specs_for(config))
     events = list(mixed_traffic(count, seed=11, suppliers=suppliers, generators=TABLE))
-    await _preload(lambda t: inbound_topic(renamed[t.removeprefix("schakel.inbound.")]), events)
+    await _preload(lambda t: inbound_topic(renamed[_supplier(t)]), events)
     suffix = f"-bench-{uuid.uuid4().hex[:6]}"
     async with _hub_process(config, suffix) as pids:
         marks = await _wait_committed(
@@ -478,7 +484,7 @@ async def normaliser_latency(
             started = time.perf_counter()
             traffic = mixed_traffic(total, seed=5, suppliers=suppliers, generators=TABLE)
             for index, (topic, key, value) in enumerate(traffic):
-                supplier = renamed[topic.removeprefix("schakel.inbound.")]
+                supplier = renamed[_supplier(topic)]
                 sent_at[key.decode()] = time.perf_counter()  # key: the supplier's reference
                 await producer.send(inbound_topic(supplier), value, key=key)
                 delay = started + (index + 1) / rate - time.perf_counter()

@@ -46,7 +46,7 @@ KILLS = 10
 START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def _event(serial: int, version: int) -> tuple[bytes, bytes]:
+def _event(serial: int, version: int, **extra: str) -> tuple[bytes, bytes]:
     _, key, value = servicenow_incident(random.Random(serial), serial, START)
     record = orjson.loads(value)
     updated = START + timedelta(minutes=version)
@@ -56,11 +56,12 @@ def _event(serial: int, version: int) -> tuple[bytes, bytes]:
         "state": "2",
         "incident_state": "2",
         "hold_reason": "",
+        **extra,
     }
     return key, orjson.dumps(record)
 
 
-async def _supply(bootstrap: str, topic: str, seconds: float) -> int:
+async def _supply(bootstrap: str, topic: str, seconds: float, **extra: str) -> int:
     """Every ticket's versions, round after round, spread over ``seconds``."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
@@ -71,7 +72,7 @@ async def _supply(bootstrap: str, topic: str, seconds: float) -> int:
             for start in range(0, TICKETS, 50):
                 pending = []
                 for serial in range(start, start + 50):
-                    key, value = _event(serial, version)
+                    key, value = _event(serial, version, **extra)
                     pending.append(await producer.send(topic, value, key=key))
                 await asyncio.gather(*pending)
                 sent += len(pending)
@@ -82,14 +83,20 @@ async def _supply(bootstrap: str, topic: str, seconds: float) -> int:
 
 
 async def _start(
-    config_path: Path, bootstrap: str, suffix: str, log: Path
+    config_path: Path,
+    bootstrap: str,
+    suffix: str,
+    log: Path,
+    service: str = "normaliser",
+    **env: str,
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "schakel"),
         "serve",
-        "normaliser",
+        service,
         env={
             **os.environ,
+            **env,
             "SCHAKEL_CONFIG": str(config_path),
             "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
             "SCHAKEL_GROUP_SUFFIX": suffix,
@@ -104,15 +111,17 @@ class _Follower:
     """Follows this supplier's incidents after ``since``: (hub id, version) in offset order
     per partition, as they come (so progress can be read at each kill)."""
 
-    def __init__(self, bootstrap: str, since: dict[int, int], supplier: str) -> None:
+    def __init__(
+        self, bootstrap: str, since: dict[int, int], supplier: str, topic: str = INCIDENTS
+    ) -> None:
         self.found: list[tuple[str, int]] = []
         self.last_seen: set[str] = set()
-        self._args = (bootstrap, since, supplier)
+        self._args = (bootstrap, since, supplier, topic)
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        bootstrap, since, supplier = self._args
-        tps = await topic_partitions(bootstrap, INCIDENTS)
+        bootstrap, since, supplier, topic = self._args
+        tps = await topic_partitions(bootstrap, topic)
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
         await consumer.start()
         try:

@@ -130,7 +130,11 @@ def cockpit_pages(config: SchakelConfig, store_url: str) -> Callable[[CockpitKit
         signed_in: Any = Depends(kit.principal)
 
         def scope(who: Viewer, gemeente: str | None) -> str | None:
-            return gemeente or None if who.is_regie else who.gemeente
+            """The gemeente shown: the regie's choice (None: all); an FB caller's own, and
+            for one without a gemeente a code no change affects (nothing shown)."""
+            if who.is_regie:
+                return gemeente or None
+            return who.gemeente or "GM----"
 
         @app.get("/wijzigingen", include_in_schema=False)
         async def calendar_page(

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 
 from services.demo.supplier_apis import Received as Patch
 from services.demo.supplier_apis import ServiceNowApi as FakeServiceNow
+from services.parking import parked_work
 from services.tickets import Correlation, CorrelationStore, Route
 from services.tickets.tables import correlation_routes, correlations, replies_applied
 
@@ -81,4 +82,5 @@ async def empty_store(url: str) -> CorrelationStore:
     async with (await store.engine()).begin() as conn:
         for table in (correlations, correlation_routes, replies_applied):
             await conn.execute(delete(table))
+        await conn.execute(delete(parked_work).where(parked_work.c.service == "sync"))
     return store

@@ -157,12 +157,30 @@ class Settings(BaseSettings):
     delivery_backoff_max_s: float = Field(default=30.0, gt=0)
     delivery_retry_after_cap_s: float = Field(default=60.0, gt=0)
     delivery_max_elapsed_s: float = Field(
-        default=120.0, gt=0, description="Retry budget of one delivery, across its attempts."
+        default=10.0,
+        gt=0,
+        description="Retry budget of one delivery inside its batch; what still fails for a "
+        "transient reason is parked (SCHAKEL_PARK_*).",
     )
     delivery_default_max_attempts: int = Field(default=5, ge=1)
     delivery_concurrency: int = Field(default=32, ge=1)
     delivery_smtp_timeout_s: float = Field(default=30.0, gt=0)
     delivery_topdesk_timeout_s: float = Field(default=15.0, gt=0)
+    park_horizon_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="How long parked deliveries and supplier calls are retried before they "
+        "are dead-lettered (counted from the first failure).",
+    )
+    park_initial_delay_s: float = Field(default=5.0, gt=0)
+    park_max_delay_s: float = Field(default=900.0, gt=0)
+    park_circuit_failures: int = Field(
+        default=5, ge=1, description="Transient failures in a row that open a circuit."
+    )
+    park_probe_interval_s: float = Field(
+        default=30.0, gt=0, description="How often an open circuit lets one call through."
+    )
+    park_tick_s: float = Field(default=1.0, gt=0)
     normaliser_seed_window: int = Field(
         default=2_000,
         ge=0,

@@ -13,14 +13,20 @@ the FB teams' channels, with an *idempotent consumer* and a *dead letter channel
    up (a later update goes to the same TOPdesk incident / mail thread);
 4. deliveries run concurrently (bounded by a semaphore), but those of one ticket to one
    channel run in order; an older version than one delivered already is skipped;
-5. each channel call is retried (:mod:`services.delivery.retry`); the outcome is recorded
-   in the store right away;
-6. an event with any failed delivery becomes one dead letter (the original bytes, key and
-   headers, with the reasons), which ``schakel deadletter replay`` sends back to the topic.
-
-Once a receiver exhausted its retries in a batch, later deliveries to it in the same batch
-get a single attempt (a circuit breaker), so one dead receiver cannot stretch a batch
-beyond Kafka's poll interval.
+5. each channel call is tried a few times in the batch (:mod:`services.delivery.retry`,
+   seconds, not minutes); the outcome is recorded in the store right away;
+6. a delivery that still fails for a transient reason (connection refused, timeout, 5xx,
+   408, 429) is *parked* (:mod:`services.parking`): stored, committed before the offset, and
+   retried by the drainer with growing delays over ``parking.horizon_s`` (24 h by default),
+   without holding up the consumer or other receivers. While a ticket has parked work at a
+   receiver, its newer versions park behind it, replacing the older parked version (the
+   receiver needs the newest state). Each receiver has a circuit: open after repeated
+   transient failures (deliveries to it are parked at once, a probe now and then), closed
+   by a success, and then its parked backlog drains by itself, in order;
+7. an event with a permanent failure (another 4xx, a missing secret) becomes one dead letter
+   at once (the original bytes, key and headers, with the reasons), which
+   ``schakel deadletter replay`` sends back to the topic; so does parked work given up at
+   the end of the horizon.
 """
 
 from __future__ import annotations
@@ -60,9 +66,11 @@ from services.delivery.channels import (
     idempotency_key,
 )
 from services.delivery.errors import (
+    Backpressure,
     ChannelFault,
     DeliveryError,
     InvalidRoutedEvent,
+    ReceiverRejected,
     TransientDeliveryError,
     UndeliverableEvent,
     UnknownGemeente,
@@ -71,8 +79,17 @@ from services.delivery.retry import deliver_with_retries
 from services.delivery.store import DeliveryStore, Thread, ThreadState
 from services.errors import RejectedRecord
 from services.logs import get_logger
-from services.messaging import OutboundMessage, RawRecord, reject
+from services.messaging import OutboundMessage, Publisher, RawRecord, reject
 from services.observability import DELIVERIES
+from services.parking import (
+    Circuits,
+    Drainer,
+    Outcome,
+    Parked,
+    ParkingLot,
+    ParkingPolicy,
+    first_retry_at,
+)
 from services.retrying import RetryPolicy
 
 __all__ = [
@@ -104,11 +121,13 @@ class DeliveryOptions:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     retry_after_cap_s: float = 60.0
-    max_elapsed_s: float = 120.0
+    max_elapsed_s: float = 10.0
     default_max_attempts: int = 5
     concurrency: int = 32
     smtp_timeout_s: float = 30.0
     topdesk_timeout_s: float = 15.0
+    #: what is still failing after the attempts in the batch waits here (settings SCHAKEL_PARK_*)
+    parking: ParkingPolicy = field(default_factory=ParkingPolicy)
 
     def policy(self, config: ChannelConfig) -> RetryPolicy:
         attempts = (
@@ -125,11 +144,12 @@ class DeliveryOptions:
     @classmethod
     def from_settings(cls, settings: object) -> DeliveryOptions:
         """Options from ``Settings`` fields named ``delivery_<option>``, where present."""
-        values = {
+        values: dict[str, Any] = {
             f.name: getattr(settings, f"delivery_{f.name}")
             for f in dataclasses.fields(cls)
             if getattr(settings, f"delivery_{f.name}", None) is not None
         }
+        values["parking"] = ParkingPolicy.from_settings(settings)
         return cls(**values)
 
 
@@ -168,6 +188,11 @@ class _Route:
     sink: Channel
     policy: RetryPolicy
 
+    @property
+    def lane(self) -> str:
+        """The receiver, as parked work and circuits name it."""
+        return f"{self.gemeente}/{self.team}/{self.channel}"
+
 
 @dataclass(slots=True)
 class _Failure:
@@ -197,6 +222,7 @@ class BatchResult:
     already_delivered: int = 0
     superseded: int = 0
     failed: int = 0
+    parked: int = 0
     rejected: int = 0
     foreign_recipients: int = 0
 
@@ -224,6 +250,23 @@ class Deliverer:
         self._routes: dict[tuple[str, str], list[_Route]] = {}
         self._store: DeliveryStore | None = None
         self._start_lock = asyncio.Lock()
+        self._lanes: dict[str, _Route] = {}
+        self._lot: ParkingLot | None = None
+        self._drainer: Drainer | None = None
+        self._publisher: Publisher | None = None
+        self.circuits = Circuits(SERVICE, self.options.parking)
+        self._drain_limit = asyncio.Semaphore(self.options.concurrency)
+
+    def use_publisher(self, publisher: Publisher) -> None:
+        """The producer for what the drainer ends with (audit events, dead letters of work
+        given up); without one, parked work is kept but not retried by this instance."""
+        self._publisher = publisher
+
+    @property
+    def lot(self) -> ParkingLot:
+        if self._lot is None:
+            raise RuntimeError("Deliverer.start() has not run")
+        return self._lot
 
     @property
     def store(self) -> DeliveryStore:
@@ -241,11 +284,32 @@ class Deliverer:
                 self._owned_sinks = Sinks(self.options)
                 factory = self._owned_sinks
             self._routes = self._build_routes(factory)
+            self._lanes = {r.lane: r for routes in self._routes.values() for r in routes}
             store = self._store_or_url
             self._store = await DeliveryStore.open(store) if isinstance(store, str) else store
+            self._lot = ParkingLot(self._store.engine)
+            self._drainer = Drainer(
+                self._lot,
+                SERVICE,
+                self.circuits,
+                self._retry_parked,
+                self._give_up,
+                policy=self.options.parking,
+            )
+            if self._publisher is not None:
+                self._drainer.start()
+
+    async def drain_once(self) -> int:
+        """One round of retrying parked deliveries (the drainer does this every tick)."""
+        await self.start()
+        assert self._drainer is not None
+        return await self._drainer.drain_once()
 
     async def aclose(self) -> None:
         """Close what :meth:`start` opened (the HTTP client, a store opened from a URL)."""
+        if self._drainer is not None:
+            await self._drainer.stop()
+            self._drainer = None
         if self._owned_sinks is not None:
             await self._owned_sinks.aclose()
             self._owned_sinks = None
@@ -288,14 +352,17 @@ class Deliverer:
         if chains:
             keys = {d.idempotency_key for items in chains.values() for _, d, _ in items}
             done, states = await self.store.snapshot(keys, chains.keys())
+            blocked = await self.lot.blocked(
+                SERVICE, ((items[0][2].lane, t.hub_id) for t, items in chains.items())
+            )
             semaphore = asyncio.Semaphore(self.options.concurrency)
-            circuits: set[str] = set()
             try:
                 async with asyncio.TaskGroup() as group:
                     for thread, items in chains.items():
+                        waits = (items[0][2].lane, thread.hub_id) in blocked
                         group.create_task(
                             self._run_chain(
-                                items, done, states.get(thread), semaphore, circuits, result
+                                items, done, states.get(thread), semaphore, waits, result
                             )
                         )
             except BaseExceptionGroup as failed:  # the store failed: the batch is redone
@@ -303,12 +370,13 @@ class Deliverer:
         for plan in plans:
             if plan.failures:
                 result.dead_letters.append(self._dead_letter(plan))
-        if result.dead_letters or result.failed:
+        if result.dead_letters or result.failed or result.parked:
             log.debug(
                 "delivery batch done",
                 records=len(records),
                 delivered=result.delivered,
                 failed=result.failed,
+                parked=result.parked,
                 dead_letters=len(result.dead_letters),
             )
         return result
@@ -382,10 +450,11 @@ class Deliverer:
         done: set[str],
         state: ThreadState | None,
         semaphore: asyncio.Semaphore,
-        circuits: set[str],
+        waits: bool,
         result: BatchResult,
     ) -> None:
-        """The deliveries of one ticket to one channel, in order."""
+        """The deliveries of one ticket to one channel, in order; once one is parked (or the
+        ticket has parked work there already) the rest park behind it."""
         for plan, delivery, route in items:
             if delivery.idempotency_key in done:
                 result.already_delivered += 1
@@ -397,19 +466,27 @@ class Deliverer:
                 continue
             if state is not None and state.receiver_ref:
                 delivery = dataclasses.replace(delivery, receiver_ref=state.receiver_ref)
-            policy = route.policy
-            if route.channel in circuits:
-                policy = dataclasses.replace(policy, max_attempts=1)
+            circuit = self.circuits(route.lane)
+            if waits or not circuit.allows(datetime.now(UTC)):
+                why = "waiting behind parked work" if waits else "the receiver's circuit is open"
+                await self._park(plan, delivery, route, why, None, result)
+                waits = True
+                continue
             try:
                 attempted = await deliver_with_retries(
                     functools.partial(_attempt, route.sink, semaphore=semaphore),
                     delivery,
-                    policy,
+                    route.policy,
                     on_retry=_log_retry,
                 )
             except DeliveryError as error:
                 if isinstance(error, TransientDeliveryError):
-                    circuits.add(route.channel)
+                    circuit.failed(datetime.now(UTC), error.reason)
+                    retry_after = error.retry_after if isinstance(error, Backpressure) else None
+                    reason = f"{error.reason} (after {error.attempts} attempt(s))"
+                    await self._park(plan, delivery, route, reason, retry_after, result)
+                    waits = True
+                    continue
                 await self.store.record_failed(delivery, error.reason, error.attempts)
                 label = f"{route.team}/{route.channel} ({route.target})"
                 reason = f"{error.reason} (after {error.attempts} attempt(s))"
@@ -419,6 +496,8 @@ class Deliverer:
                 )
                 result.failed += 1
                 continue
+            if circuit.succeeded() and self._drainer is not None:
+                await self._drainer.closed(route.lane)
             receipt = attempted.receipt
             await self.store.record_delivered(delivery, receipt, attempted.attempts)
             result.audit.append(
@@ -430,6 +509,148 @@ class Deliverer:
                 max(delivery.version, state.last_version if state is not None else 0),
             )
             result.delivered += 1
+
+    # --- parked work -------------------------------------------------------------------
+
+    async def _park(
+        self,
+        plan: _Plan,
+        delivery: Delivery,
+        route: _Route,
+        reason: str,
+        retry_after: float | None,
+        result: BatchResult,
+    ) -> None:
+        """Park one delivery (committed before the batch's offset is)."""
+        now = datetime.now(UTC)
+        record = plan.record
+        outcome, replaced = await self.lot.park(
+            Parked(
+                service=SERVICE,
+                lane=route.lane,
+                thread=delivery.hub_id,
+                key=delivery.idempotency_key,
+                supersedes=True,
+                version=delivery.version,
+                value=record.value or b"",
+                record_key=record.key,
+                headers=tuple((n, v or b"") for n, v in record.headers or ()),
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                attempts=1,
+                first_failed_at=now,
+                next_attempt_at=first_retry_at(now, self.options.parking, retry_after),
+                last_error=reason,
+            )
+        )
+        if outcome == "superseded":
+            await self.store.record_superseded(delivery)
+            result.audit.append(_audit(delivery, "superseded", "skipped", route.target))
+            result.superseded += 1
+            return
+        result.superseded += len(replaced)
+        result.parked += 1
+        log.info(
+            "delivery parked",
+            hub_id=delivery.hub_id,
+            event_id=delivery.event_id,
+            receiver=route.lane,
+            circuit=self.circuits.state(route.lane),
+            replaced=len(replaced),
+            reason=reason[:300],
+        )
+
+    def _parked_delivery(self, item: Parked) -> tuple[Delivery, _Route] | None:
+        route = self._lanes.get(item.lane)
+        if route is None:
+            return None
+        event = _ROUTED.model_validate_json(item.value)  # it was read before it was parked
+        routed = event.data
+        delivery = Delivery(
+            event_id=event.id,
+            hub_id=item.thread,
+            gemeente=route.gemeente,
+            team=route.team,
+            channel=route.channel,
+            kind=routed.kind,
+            routed=routed,
+            idempotency_key=item.key,
+            body=item.value,
+        )
+        return delivery, route
+
+    async def _retry_parked(self, item: Parked) -> Outcome:
+        """One retry of a parked delivery (the drainer's attempt)."""
+        found = self._parked_delivery(item)
+        if found is None:
+            return Outcome("permanent", f"receiver {item.lane} is no longer configured")
+        delivery, route = found
+        thread = Thread.of(delivery)
+        done, states = await self.store.snapshot({delivery.idempotency_key}, [thread])
+        if delivery.idempotency_key in done:
+            return Outcome.ok()
+        state = states.get(thread)
+        audit: list[OutboundMessage] = []
+        if state is not None and delivery.version < state.last_version:
+            await self.store.record_superseded(delivery)
+            audit.append(_audit(delivery, "superseded", "skipped", route.target))
+        else:
+            if state is not None and state.receiver_ref:
+                delivery = dataclasses.replace(delivery, receiver_ref=state.receiver_ref)
+            try:
+                receipt = await _attempt(route.sink, delivery, semaphore=self._drain_limit)
+            except Backpressure as error:
+                return Outcome("transient", error.reason, error.retry_after)
+            except TransientDeliveryError as error:
+                return Outcome("transient", error.reason)
+            except DeliveryError as error:
+                return Outcome("permanent", error.reason)
+            attempts = item.attempts + 1
+            await self.store.record_delivered(delivery, receipt, attempts)
+            audit.append(_audit(delivery, "delivered", "ok", route.target, attempts, receipt))
+            log.info(
+                "parked delivery delivered",
+                hub_id=delivery.hub_id,
+                event_id=delivery.event_id,
+                receiver=route.lane,
+                attempts=attempts,
+                parked_s=round((datetime.now(UTC) - item.first_failed_at).total_seconds(), 1),
+            )
+        if self._publisher is not None:
+            await self._publisher.send_all(audit)
+        return Outcome.ok()
+
+    async def _give_up(self, item: Parked, reason: str) -> None:
+        """A parked delivery refused for good, or out of time: its dead letter, now."""
+        found = self._parked_delivery(item)
+        error: DeliveryError = (
+            TransientDeliveryError(reason)
+            if "given up after" in reason
+            else ReceiverRejected(reason)
+        )
+        label = item.lane
+        messages: list[OutboundMessage] = []
+        if found is not None:
+            delivery, route = found
+            await self.store.record_failed(delivery, reason, item.attempts)
+            label = f"{route.team}/{route.channel} ({route.target})"
+            messages.append(
+                _audit(delivery, "failed", "failed", route.target, item.attempts, reason)
+            )
+        messages.insert(
+            0,
+            reject(
+                item.record,
+                error,
+                f"delivery failed: {label}: {reason}",
+                service=SERVICE,
+                hub_id=item.thread,
+            ),
+        )
+        if self._publisher is None:
+            raise RuntimeError("no publisher for the dead letter of parked work")
+        await self._publisher.send_all(messages)
 
     def _dead_letter(self, plan: _Plan) -> OutboundMessage:
         record = plan.record

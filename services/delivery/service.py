@@ -1,8 +1,10 @@
 """The delivery service: a thin batch subscriber on every ``schakel.gemeente.<GMxxxx>.v1`` topic.
 
-Per batch: deliver everything (:class:`~services.delivery.deliverer.Deliverer`), publish the
-dead letters and audit events and wait for their acknowledgements, then commit. If the store
-or that publish fails, the batch is not committed and is consumed again
+Per batch: deliver everything (:class:`~services.delivery.deliverer.Deliverer`; what fails for
+a transient reason is parked in the store, :mod:`services.parking`), publish the dead letters
+and audit events and wait for their acknowledgements, then commit. A drainer task retries the
+parked deliveries from :meth:`DeliveryService.start` until :meth:`DeliveryService.stop`.
+If the store or that publish fails, the batch is not committed and is consumed again
 (``AckPolicy.NACK_ON_ERROR``); deliveries recorded as done are skipped then.
 """
 
@@ -46,6 +48,7 @@ class DeliveryService:
             runtime.config.gemeenten, store, channels=channels, options=options
         )
         publisher = runtime.publisher
+        deliverer.use_publisher(publisher)  # for what the drainer of parked work ends with
 
         @batch_subscriber(
             runtime,
@@ -60,7 +63,9 @@ class DeliveryService:
                 await publisher.send_all([*result.dead_letters, *result.audit])
 
     async def start(self) -> None:
-        await self.deliverer.start()  # the store and the sinks (else on the first batch)
+        # the store, the sinks (else on the first batch) and the drainer of parked work, so
+        # that what was parked before a restart drains without new traffic too
+        await self.deliverer.start()
 
     async def stop(self) -> None:
         await self.deliverer.aclose()

@@ -10,7 +10,8 @@ Routes (every one but ``/healthz`` needs ``Authorization: Bearer <team token>``)
 * ``GET /api/v1/tickets/{hub_id}``: the ticket as the hub knows it, the team's own
   references of it, and the team's replies with what became of them.
 * ``GET /api/v1/tickets/{hub_id}/replies/{reply_id}``: one reply of the team: ``accepted``
-  (not yet processed), ``applied``, ``published``, ``sending``, ``failed`` or ``refused``.
+  (not yet processed), ``applied``, ``published``, ``sending``, ``parked`` (the supplier's
+  API is unreachable; retried by itself), ``failed`` or ``refused``.
 * ``GET /healthz``.
 
 Which team may act on which ticket is the correlation store's ``correlation_routes``: the

@@ -11,7 +11,8 @@ Exception tree::
         │   └── Untranslatable          the supplier's system cannot take this reply
         ├── SupplierCallFailed          the supplier's API did not take a command
         │   ├── SupplierRejected        a permanent refusal (4xx, no credentials): no retry
-        │   └── SupplierUnavailable     transient failures until the retry limit
+        │   └── SupplierUnavailable     transient failures (the reply is parked and retried
+        │                               later; ``retry_after`` when the supplier said)
         └── TransientCallError          one failed attempt that may work later (5xx, 408,
                                         429, timeout); ``retry_after`` when the supplier
                                         said how long to wait. Retried, never dead-lettered
@@ -81,7 +82,20 @@ class SupplierRejected(SupplierCallFailed):
 
 
 class SupplierUnavailable(SupplierCallFailed):
-    """Transient failures (5xx, timeouts, rate limits) until the retry limit."""
+    """Transient failures (5xx, 408, 429, timeouts, connection errors) after the attempts made
+    in one go; the reply is parked and retried later (``retry_after``: what the supplier
+    asked for, in seconds)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        attempts: int = 1,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason, attempts=attempts, status=status)
+        self.retry_after = retry_after
 
 
 class TransientCallError(SyncError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from schemas.topics import CHANGES, INCIDENTS, REPLIES, gemeente_topic
 from services.contract import Batch, Runtime, batch_subscriber
 from services.logs import get_logger
+from services.parking import ParkingPolicy
 from services.sync.correlate import read_batch
 from services.sync.supplier_api import SupplierApi
 from services.sync.syncer import Syncer
@@ -34,7 +35,9 @@ class SyncService:
 
     Adapters it reads from ``runtime.overrides``: ``sync.store`` (a
     :class:`CorrelationStore`; default one at ``settings.store_url``, opened on first use) and
-    ``sync.api`` (the :class:`SupplierApi`: HTTP client, retry policy; default the real one).
+    ``sync.api`` (the :class:`SupplierApi`: HTTP client, retry policy; default the real one)
+    and ``sync.parking`` (the :class:`~services.parking.ParkingPolicy` of parked replies;
+    default from the settings ``SCHAKEL_PARK_*``).
     After :meth:`bind`, ``syncer``, ``store`` and ``api`` are there for tests and tools;
     :meth:`stop` closes the API client and the store.
     """
@@ -50,7 +53,12 @@ class SyncService:
             "sync.store", lambda: CorrelationStore(url=settings.store_url)
         )
         api = self.api = runtime.adapter("sync.api", SupplierApi)
-        syncer = self.syncer = Syncer(runtime.config, store, runtime.publisher, api)
+        parking: ParkingPolicy = runtime.adapter(
+            "sync.parking", lambda: ParkingPolicy.from_settings(settings)
+        )
+        syncer = self.syncer = Syncer(
+            runtime.config, store, runtime.publisher, api, parking=parking
+        )
         gemeente_topics = sorted(gemeente_topic(g.code) for g in runtime.config.gemeenten)
 
         @batch_subscriber(
@@ -79,8 +87,9 @@ class SyncService:
             await syncer.sync_batch(records)
 
     async def start(self) -> None:
-        return None
+        await self.syncer.start()  # the drainer of parked replies (drains after a restart)
 
     async def stop(self) -> None:
+        await self.syncer.stop()
         await self.api.aclose()
         await self.store.close()

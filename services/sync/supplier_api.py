@@ -4,12 +4,13 @@
   ``credentials.api_token_env`` names. A secret ``user:password`` is sent as HTTP Basic
   (TOPdesk application passwords, Jira Cloud e-mail and API token, ServiceNow basic), any
   other as a Bearer token (ServiceNow OAuth, Xurrent personal access tokens).
-* Retried under the hub's retry helper (:mod:`services.retrying`, policy
-  :data:`SUPPLIER_POLICY` unless given): timeouts, connection errors, 408, 5xx with
-  exponential backoff and jitter. A 429 waits what ``Retry-After`` says (seconds or an HTTP
-  date), up to ``retry_after_cap_s``; a supplier that asks for longer is given up on at once.
-  Limits: ``max_attempts`` and ``max_elapsed_s``; then
-  :class:`~services.sync.errors.SupplierUnavailable`.
+* Retried a few times in one go under the hub's retry helper (:mod:`services.retrying`,
+  policy :data:`SUPPLIER_POLICY` unless given; seconds, not minutes): timeouts, connection
+  errors, 408, 5xx with exponential backoff and jitter. A 429 waits what ``Retry-After`` says
+  (seconds or an HTTP date), up to ``retry_after_cap_s``. Limits: ``max_attempts`` and
+  ``max_elapsed_s``; then, or when a supplier asks to wait longer than the cap,
+  :class:`~services.sync.errors.SupplierUnavailable` (with ``retry_after``): the sync service
+  parks the reply and retries it later (:mod:`services.parking`).
 * Any other 4xx (and a missing secret) is permanent: :class:`SupplierRejected`, no retry.
 * ``Idempotency-Key`` carries the command id, for APIs that honour it.
 
@@ -46,8 +47,11 @@ __all__ = [
 log = get_logger(__name__)
 
 USER_AGENT = "Schakel-eBonding/1"
-#: how a supplier's API is retried unless the service is given another policy
-SUPPLIER_POLICY = RetryPolicy(max_attempts=6, retry_after_cap_s=120.0)
+#: how a supplier's API is retried in one go unless the service is given another policy;
+#: what still fails is parked by the sync service and retried later (services.parking)
+SUPPLIER_POLICY = RetryPolicy(
+    max_attempts=3, backoff_max_s=5.0, retry_after_cap_s=10.0, max_elapsed_s=10.0
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ class SupplierApi:
                 f"{command.method} {command.path}: {exc.reason}, after {attempts} attempt(s)",
                 attempts=attempts,
                 status=exc.status,
+                retry_after=exc.retry_after,
             ) from None
 
     async def _attempt(
@@ -172,9 +177,10 @@ class SupplierApi:
             if wait is not None and wait > cap:
                 raise SupplierUnavailable(
                     f"{command.method} {command.path}: HTTP 429, Retry-After {math.ceil(wait)} s "
-                    f"is beyond the limit of {cap:g} s, after {attempt} attempt(s)",
+                    f"(longer than {cap:g} s: parked), after {attempt} attempt(s)",
                     attempts=attempt,
                     status=status,
+                    retry_after=wait,
                 )
             raise TransientCallError("HTTP 429 (rate limited)", status=status, retry_after=wait)
         if status == 408 or status >= 500:

@@ -17,8 +17,14 @@ Per consumed batch of ``schakel.replies.v1`` (an *idempotent consumer* in front 
    the audit trail; ``supplier`` when the supplier consumes and applies them itself);
 6. where the supplier has an ``api_base_url``, the commands are sent (tickets in parallel,
    the replies of one ticket in order, the steps of one reply in order, continuing after the
-   steps a retried reply already got through); what fails after the retry limit, or is
-   refused, is dead-lettered with the original reply bytes and the reason;
+   steps a retried reply already got through); what the supplier refuses (another 4xx) is
+   dead-lettered at once with the original reply bytes and the reason. What fails for a
+   transient reason (connection refused, timeout, 5xx, 408, 429) after a few attempts is
+   *parked* (:mod:`services.parking`, committed before the offset) and retried by the
+   drainer with growing delays over the horizon (24 h by default); later replies of that
+   ticket park behind it, so they reach the supplier in order. Each supplier API has a
+   circuit: open after repeated failures (replies park at once, a probe now and then),
+   closed by a success, and then the parked backlog drains by itself, in order;
 7. every outcome is stored; the dead letters are published and acknowledged; then the
    batch is committed by the caller.
 
@@ -59,10 +65,20 @@ from services.audit import audit_message
 from services.config import SchakelConfig, SupplierConfig, supplier_contexts
 from services.logs import get_logger
 from services.messaging import OutboundMessage, Publisher, RawRecord, dead_letter
+from services.parking import (
+    Circuits,
+    Drainer,
+    Outcome,
+    Parked,
+    ParkingLot,
+    ParkingPolicy,
+    first_retry_at,
+)
 from services.sync.errors import (
     NotRoutedToTeam,
     ReplyRefused,
     SupplierCallFailed,
+    SupplierUnavailable,
     SyncError,
     UnknownTicket,
     UnreadableReply,
@@ -98,6 +114,7 @@ class BatchResult:
     published: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    parked: int = 0
     commands: int = 0
     dead_letters: list[OutboundMessage] = field(default_factory=list)
     #: one audit event per reply outcome at the supplier (schakel.audit.v1)
@@ -209,6 +226,7 @@ class Syncer:
         api: SupplierApi | None,
         *,
         concurrency: int = 8,
+        parking: ParkingPolicy | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -216,6 +234,41 @@ class Syncer:
         self._suppliers = {s.id: s for s in config.suppliers}
         self._contexts = supplier_contexts(config)
         self._limit = asyncio.Semaphore(concurrency)
+        self.parking = parking or ParkingPolicy()
+        self.circuits = Circuits(SERVICE, self.parking)
+        self._lot: ParkingLot | None = None
+        self._drainer: Drainer | None = None
+
+    async def lot(self) -> ParkingLot:
+        """The parked replies (in the correlation store's database)."""
+        if self._lot is None:
+            self._lot = ParkingLot(await self.store.engine())
+            self._drainer = Drainer(
+                self._lot,
+                SERVICE,
+                self.circuits,
+                self._retry_parked,
+                self._give_up,
+                policy=self.parking,
+            )
+        return self._lot
+
+    async def start(self) -> None:
+        """Start retrying parked replies in the background (at start-up: parked work drains
+        without new traffic too)."""
+        await self.lot()
+        assert self._drainer is not None
+        self._drainer.start()
+
+    async def stop(self) -> None:
+        if self._drainer is not None:
+            await self._drainer.stop()
+
+    async def drain_once(self) -> int:
+        """One round of retrying parked replies (the drainer does this every tick)."""
+        await self.lot()
+        assert self._drainer is not None
+        return await self._drainer.drain_once()
 
     async def sync_batch(self, records: Sequence[RawRecord]) -> BatchResult:
         result = BatchResult()
@@ -231,9 +284,12 @@ class Syncer:
         by_hub: dict[str, list[_Work]] = {}
         for item in work:
             by_hub.setdefault(item.reply.hub_id, []).append(item)
+        lot = await self.lot()
+        blocked = await lot.blocked(SERVICE, ((w.supplier.id, w.reply.hub_id) for w in work))
         async with asyncio.TaskGroup() as group:
-            for items in by_hub.values():
-                group.create_task(self._apply_in_order(items, result))
+            for hub, items in by_hub.items():
+                waits = (items[0].supplier.id, hub) in blocked
+                group.create_task(self._apply_in_order(items, waits, result))
         if result.dead_letters or result.audit:
             await self.publisher.send_all([*result.dead_letters, *result.audit])
         return result
@@ -313,12 +369,146 @@ class Syncer:
         """Whether the hub sends commands to this supplier's API itself."""
         return self.api is not None and supplier.credentials.api_base_url is not None
 
-    async def _apply_in_order(self, items: Iterable[_Work], result: BatchResult) -> None:
+    async def _apply_in_order(
+        self, items: Iterable[_Work], waits: bool, result: BatchResult
+    ) -> None:
+        """The replies of one ticket, in order; once one is parked (or the ticket has parked
+        replies already) the rest park behind it."""
         async with self._limit:
             for item in items:
-                await self._apply(item, result)
+                if not self._calls(item.supplier):
+                    await self._apply(item, result)
+                    continue
+                circuit = self.circuits(item.supplier.id)
+                if waits or not circuit.allows(datetime.now(UTC)):
+                    why = "waiting behind a parked reply" if waits else "the API's circuit is open"
+                    await self._park(item, why, None, result)
+                    waits = True
+                    continue
+                unavailable = await self._apply(item, result)
+                if unavailable is not None:
+                    circuit.failed(datetime.now(UTC), unavailable.reason)
+                    await self._park(item, unavailable.reason, unavailable.retry_after, result)
+                    waits = True
+                elif circuit.succeeded() and self._drainer is not None:
+                    await self._drainer.closed(item.supplier.id)
 
-    async def _apply(self, item: _Work, result: BatchResult) -> None:
+    async def _park(
+        self, item: _Work, reason: str, retry_after: float | None, result: BatchResult
+    ) -> None:
+        """Park one reply (committed before the batch's offset is)."""
+        now = datetime.now(UTC)
+        record = item.record
+        lot = await self.lot()
+        await lot.park(
+            Parked(
+                service=SERVICE,
+                lane=item.supplier.id,
+                thread=item.reply.hub_id,
+                key=item.reply.reply_id,
+                supersedes=False,
+                version=0,
+                value=record.value or b"",
+                record_key=record.key,
+                headers=tuple((n, v or b"") for n, v in record.headers or ()),
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                attempts=1,
+                first_failed_at=now,
+                next_attempt_at=first_retry_at(now, self.parking, retry_after),
+                last_error=reason,
+            )
+        )
+        reply = item.reply
+        await self._save(
+            reply,
+            reply_digest(reply),
+            "parked",
+            supplier=item.supplier.id,
+            steps=len(item.commands),
+            done=item.steps_done,
+            error=reason,
+        )
+        result.parked += 1
+        log.info(
+            "reply parked",
+            hub_id=reply.hub_id,
+            reply_id=reply.reply_id,
+            correlation_id=item.correlation_id,
+            supplier=item.supplier.id,
+            circuit=self.circuits.state(item.supplier.id),
+            reason=reason[:300],
+        )
+
+    async def _rebuild(self, parked: Parked) -> _Work | ReplyRecord:
+        """The work of a parked reply, planned again from its record (the correlation may
+        have moved on); its ReplyRecord when it is final already."""
+        record = parked.record
+        reply = decode_reply(record.value).data
+        before = (await self.store.replies([reply.reply_id])).get(reply.reply_id)
+        if before is not None and before.final:
+            return before
+        hubs = {reply.hub_id}
+        correlations = await self.store.correlations(hubs)
+        routes = await self.store.routes(hubs)
+        correlation_id = header_value(record.headers, CORRELATION_ID) or reply.reply_id
+        return self._work(record, reply, correlations, routes, before, correlation_id)
+
+    async def _retry_parked(self, parked: Parked) -> Outcome:
+        """One retry of a parked reply (the drainer's attempt)."""
+        try:
+            item = await self._rebuild(parked)
+        except SyncError as exc:  # unreadable or refused now: nothing to retry
+            return Outcome("permanent", exc.reason)
+        if isinstance(item, ReplyRecord):
+            return Outcome.ok()
+        result = BatchResult()
+        unavailable = await self._apply(item, result)
+        if result.dead_letters or result.audit:
+            await self.publisher.send_all([*result.dead_letters, *result.audit])
+        if unavailable is not None:
+            await self._save(
+                item.reply,
+                reply_digest(item.reply),
+                "parked",
+                supplier=item.supplier.id,
+                steps=len(item.commands),
+                done=item.steps_done,
+                error=unavailable.reason,
+            )
+            return Outcome("transient", unavailable.reason, unavailable.retry_after)
+        return Outcome.ok()
+
+    async def _give_up(self, parked: Parked, reason: str) -> None:
+        """A parked reply refused for good, or out of time: its dead letter, now."""
+        error: SyncError
+        try:
+            item = await self._rebuild(parked)
+        except SyncError as exc:
+            item, error = None, exc
+        else:
+            error = SupplierUnavailable(reason)
+        result = BatchResult()
+        if isinstance(item, _Work):
+            reply = item.reply
+            await self._save(
+                reply,
+                reply_digest(reply),
+                "failed",
+                supplier=item.supplier.id,
+                steps=len(item.commands),
+                done=item.steps_done,
+                error=reason,
+            )
+            result.audit.append(_audit(item, "failed", "failed", item.steps_done, 0, reason))
+        error.reason = reason
+        self._dead_letter(parked.record, error, result, parked.thread, parked.key)
+        await self.publisher.send_all([*result.dead_letters, *result.audit])
+
+    async def _apply(self, item: _Work, result: BatchResult) -> SupplierUnavailable | None:
+        """Apply one reply; returns the transient failure when it is to be parked (the
+        progress is saved), None when it was applied, published or refused for good."""
         reply = item.reply
         bound = log.bind(
             hub_id=reply.hub_id,
@@ -335,7 +525,7 @@ class Syncer:
             result.published += 1
             result.audit.append(_audit(item, "published", "ok", steps, 0))
             bound.info("reply published for the supplier to fetch", commands=steps)
-            return
+            return None
         done = item.steps_done
         attempts = 0
         try:
@@ -353,6 +543,20 @@ class Syncer:
                         done=done,
                         attempts=attempts,
                     )
+        except SupplierUnavailable as exc:
+            attempts += exc.attempts
+            if done:
+                await self._save(
+                    reply,
+                    digest,
+                    "sending",
+                    supplier=item.supplier.id,
+                    steps=steps,
+                    done=done,
+                    attempts=attempts,
+                )
+            item.steps_done = done
+            return exc
         except SupplierCallFailed as exc:
             attempts += exc.attempts
             await self._save(
@@ -367,7 +571,7 @@ class Syncer:
             )
             self._dead_letter(item.record, exc, result, reply.hub_id, reply.reply_id)
             result.audit.append(_audit(item, "failed", "failed", done, attempts, exc.reason))
-            return
+            return None
         now = datetime.now(UTC)
         await self._save(
             reply,
@@ -386,6 +590,7 @@ class Syncer:
         result.applied += 1
         result.audit.append(_audit(item, "applied", "ok", done, attempts))
         bound.info("reply applied at the supplier", steps=steps, attempts=attempts)
+        return None
 
     async def _save(
         self,

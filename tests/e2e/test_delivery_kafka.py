@@ -3,9 +3,11 @@ local receivers (webhook and TOPdesk served by uvicorn, SMTP by aiosmtpd).
 
 - a webhook that fails twice (500, then 429 with Retry-After) and then accepts: delivered
   once, with the same idempotency key on every attempt;
-- a webhook that never accepts: the event is dead-lettered with the reason; once the
-  receiver accepts, replaying the dead letter delivers it, and the channels that had it
-  already (TOPdesk, e-mail) are skipped;
+- a webhook that is down (503): the delivery is parked, not dead-lettered; once the receiver
+  accepts, a restarted delivery service (same store) delivers it by itself, with the same
+  idempotency key, and the channels that had it already (TOPdesk, e-mail) are not repeated;
+- a webhook that refuses (400): the event is dead-lettered at once with the reason; once the
+  receiver accepts, replaying the dead letter delivers it;
 - a crash and redelivery: the service restarted re-consumes everything; with its store
   nothing is sent again; with the store lost as well, TOPdesk still gets no second incident
   (found by external number), webhooks answer 409 to the known idempotency key, and mails
@@ -38,6 +40,7 @@ from services.messaging import (
     KafkaBatchPublisher,
     OutboundMessage,
 )
+from services.parking import ParkingPolicy
 from services.topics_io import ConsumedRecord, replay_dead_letters
 from tests.conftest import KafkaBroker
 from tests.delivery_kit import (
@@ -56,7 +59,12 @@ from tests.integration._peers import FakeTopdesk, WebhookReceiver, serve, smtp_s
 
 pytestmark = [pytest.mark.kafka]
 
-FAST = DeliveryOptions(backoff_initial_s=0.05, backoff_max_s=0.5, retry_after_cap_s=2.0)
+FAST = DeliveryOptions(
+    backoff_initial_s=0.05,
+    backoff_max_s=0.5,
+    retry_after_cap_s=2.0,
+    parking=ParkingPolicy(initial_delay_s=0.2, max_delay_s=1.0, probe_interval_s=1.0, tick_s=0.2),
+)
 SECRET = "e2e-fb-geheim"
 
 
@@ -115,10 +123,11 @@ async def test_delivery_end_to_end(
     monkeypatch.setenv("SCHAKEL_E2E_TD_USER", "schakel")
     monkeypatch.setenv("SCHAKEL_E2E_TD_PASSWORD", "td-geheim")
 
-    hooks = WebhookReceiver({"flaky": SECRET, "dicht": SECRET})
+    hooks = WebhookReceiver({"flaky": SECRET, "dicht": SECRET, "weigert": SECRET})
     hooks.fail("flaky", 1, status=500)
     hooks.fail("flaky", 1, status=429, retry_after="1")
     hooks.close("dicht", 503)
+    hooks.close("weigert", 400)
     td = FakeTopdesk("schakel", "td-geheim")
 
     async with serve(hooks.app) as hooks_url, serve(td.app) as td_url:
@@ -136,6 +145,10 @@ async def test_delivery_end_to_end(
                         webhook(f"{hooks_url}/hook/dicht", "SCHAKEL_E2E_FB_SECRET", max_attempts=2),
                     ),
                     team(
+                        "fb-weigert",
+                        webhook(f"{hooks_url}/hook/weigert", "SCHAKEL_E2E_FB_SECRET"),
+                    ),
+                    team(
                         "fb-zaken",
                         topdesk(
                             f"{td_url}/tas/api/",
@@ -148,6 +161,7 @@ async def test_delivery_end_to_end(
             )
             a = routed_event(code, ["fb-flaky"], record_id="A")
             b = routed_event(code, ["fb-dicht", "fb-zaken"], record_id="B")
+            d = routed_event(code, ["fb-weigert"], record_id="D")
             c1 = routed_event(code, ["fb-zaken"], record_id="C", version=1)
             c2 = routed_event(
                 code, ["fb-zaken"], record_id="C", version=2, status=IncidentStatus.IN_PROGRESS
@@ -155,9 +169,9 @@ async def test_delivery_end_to_end(
             store = f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}"
             dead_from = await end_offsets(bootstrap, DEADLETTER)
 
-            # --- 1: flaky receiver, dead receiver, TOPdesk and mail -------------------------
+            # --- 1: flaky receiver, receiver down, refusing receiver, TOPdesk and mail -------
             async with running_delivery(bootstrap, config, store, topic) as group:
-                await produce(bootstrap, a, b, c1)
+                await produce(bootstrap, a, b, c1, d)
                 await settled(
                     lambda: len(hooks.accepted["flaky"]) == 1 and len(mails.messages) == 2
                 )
@@ -168,31 +182,34 @@ async def test_delivery_end_to_end(
                     lambda r: dict(r.headers).get(DLQ_TOPIC) == topic.encode(),
                     count=1,
                 )
-                await _consumed_all(bootstrap, group, topic)  # after the dead letter's ack
+                await _consumed_all(bootstrap, group, topic)  # B parked, D dead-lettered
+                await settled(lambda: len(hooks.attempts_of("dicht")) >= 3)  # the drainer
 
             flaky = hooks.attempts_of("flaky")
             assert [x.status for x in flaky] == [500, 429, 202]
             assert len({x.headers["idempotency-key"] for x in flaky}) == 1
             assert flaky[2].body == a.value
-            assert [x.status for x in hooks.attempts_of("dicht")] == [503, 503]
-            assert len(dead) == 1
+            down = hooks.attempts_of("dicht")
+            assert {x.status for x in down} == {503} and not hooks.accepted["dicht"]
+            assert len(dead) == 1  # only the refusal: the receiver that is down waits
             letter = dead[0]
             headers = dict(letter.headers)
-            assert letter.value == b.value and letter.key == b.key
-            assert headers[DLQ_ERROR_CLASS] == b"ReceiverUnavailable"
+            assert letter.value == d.value and letter.key == d.key
+            assert headers[DLQ_ERROR_CLASS] == b"ReceiverRejected"
             reason = headers[DLQ_ERROR].decode()
-            assert "fb-dicht/webhook-" in reason and "HTTP 503" in reason
-            assert "after 2 attempt(s)" in reason
-            (source,) = await collect(bootstrap, topic, {}, lambda r: r.value == b.value, count=1)
+            assert "fb-weigert/webhook-" in reason and "HTTP 400" in reason
+            assert "after 1 attempt(s)" in reason
+            (source,) = await collect(bootstrap, topic, {}, lambda r: r.value == d.value, count=1)
             assert headers[DLQ_PARTITION] == str(source.partition).encode()
             assert headers[DLQ_OFFSET] == str(source.offset).encode(), "the source record's offset"
             assert len(td.incidents) == 2  # B and C
             assert len(mails.messages) == 2
             first_ids = {m["X-Schakel-Hub-Id"]: m["Message-ID"] for m in mails.messages}
 
-            # --- 2: the receiver is fixed; replay the dead letter (same group: only the replay
-            # is new to it) ------------------------------------------------------------------
+            # --- 2: both receivers are fixed; the parked delivery goes out by itself after a
+            # restart (same store and group); the refused one is replayed ------------------
             hooks.open("dicht")
+            hooks.open("weigert")
             replay = ConsumedRecord(
                 letter.topic,
                 letter.partition,
@@ -203,18 +220,19 @@ async def test_delivery_end_to_end(
                 dict(letter.headers),
             )
             async with running_delivery(bootstrap, config, store, topic, group):
-                assert await replay_dead_letters(bootstrap, [replay]) == [(letter.offset, topic)]
                 await settled(lambda: len(hooks.accepted["dicht"]) == 1)
+                assert await replay_dead_letters(bootstrap, [replay]) == [(letter.offset, topic)]
+                await settled(lambda: len(hooks.accepted["weigert"]) == 1)
                 await _consumed_all(bootstrap, group, topic)
             assert hooks.accepted["dicht"][_key_of(hooks, "dicht")] == b.value
-            assert [x.status for x in hooks.attempts_of("dicht")] == [503, 503, 202]
-            replayed = hooks.attempts_of("dicht")[2]
-            assert (
-                replayed.headers["idempotency-key"]
-                == hooks.attempts_of("dicht")[0].headers["idempotency-key"]
-            )
-            assert len(td.incidents) == 2, "TOPdesk had B already: skipped"
-            assert len(mails.messages) == 2, "the mail of B went out already: skipped"
+            attempts = hooks.attempts_of("dicht")
+            assert [x.status for x in attempts][-1] == 202
+            assert {x.headers["idempotency-key"] for x in attempts} == {
+                attempts[0].headers["idempotency-key"]
+            }
+            assert hooks.accepted["weigert"][_key_of(hooks, "weigert")] == d.value
+            assert len(td.incidents) == 2, "TOPdesk had B already: not again"
+            assert len(mails.messages) == 2, "the mail of B went out already: not again"
             assert len(hooks.attempts_of("flaky")) == 3
 
             # --- 3a: restart and re-consume everything, store intact: nothing again ----------

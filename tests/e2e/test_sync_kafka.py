@@ -47,6 +47,7 @@ from services.config import SchakelConfig, Settings
 from services.config.models import FbTeam, Gemeente, RoutingConfig, RoutingRule
 from services.demo.supplier_apis import FakeSupplierApi, fake_for
 from services.kafka import ensure_topics
+from services.parking import ParkingPolicy
 from services.retrying import RetryPolicy
 from services.topics_io import topic_partitions
 from tests.conftest import KafkaBroker, unique_supplier
@@ -98,9 +99,18 @@ class Hub:
 
 
 @asynccontextmanager
-async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> AsyncIterator[Hub]:
+async def running_hub(
+    bootstrap: str,
+    config: SchakelConfig,
+    store_url: str,
+    *,
+    parking: ParkingPolicy | None = None,
+    inline_attempts: int = 4,
+) -> AsyncIterator[Hub]:
     """normaliser + router + delivery + sync + the replies API (on a free port) in one app,
-    built by the composition root, with fast retries and this test's consumer groups."""
+    built by the composition root, with fast retries, ``parking`` for what still fails (the
+    drainers start with the services) and this test's consumer groups."""
+    parking = parking or ParkingPolicy()
     suffix = f"-e2e-{uuid.uuid4().hex[:8]}"
     settings = Settings(
         store_url=store_url, group_suffix=suffix, http_host="127.0.0.1", replies_port=0
@@ -116,9 +126,12 @@ async def running_hub(bootstrap: str, config: SchakelConfig, store_url: str) -> 
     fast = {"backoff_initial_s": 0.05, "backoff_max_s": 0.5}
     overrides = {
         "router.cmdb_end_offsets": no_cmdb_wait,
-        "delivery.options": delivery.DeliveryOptions(**fast),
+        "delivery.options": delivery.DeliveryOptions(
+            **fast, default_max_attempts=inline_attempts, parking=parking
+        ),
         "delivery.pattern": "|".join(re.escape(gemeente_topic(g.code)) for g in config.gemeenten),
-        "sync.api": sync.SupplierApi(policy=RetryPolicy(max_attempts=4, **fast)),
+        "sync.api": sync.SupplierApi(policy=RetryPolicy(max_attempts=inline_attempts, **fast)),
+        "sync.parking": parking,
     }
     services = ["normaliser", "router", "delivery", "sync", "replies"]
     async with running_hub_of(

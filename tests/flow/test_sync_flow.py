@@ -19,8 +19,9 @@ from schemas import IncidentStatus, Priority, Visibility
 from schemas.replies import OutboundCommand, Reply, ReplyAction, ReplyEvent
 from schemas.topics import DEADLETTER, INCIDENTS, outbound_topic
 from services.config import SchakelConfig, Settings
-from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS
+from services.messaging import DLQ_ERROR_CLASS
 from services.normaliser import build_normaliser
+from services.parking import ParkingPolicy
 from services.replies import reply_message
 from services.retrying import RetryPolicy
 from services.sync import (
@@ -54,6 +55,8 @@ SECRET = "schakel-integration-token-0123456789"
 SYS_ID = "9d385017c611228701d22104cc95c371"
 FAST = RetryPolicy(max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05, retry_after_cap_s=5)
 _offsets = itertools.count()
+#: parked replies are due at once (the tests drive the drainer themselves)
+PARKED_NOW = ParkingPolicy(initial_delay_s=1e-6, max_delay_s=1e-6)
 
 
 @dataclasses.dataclass
@@ -113,7 +116,7 @@ async def flow(example_config: SchakelConfig, store_url: str) -> Any:
     api = SupplierApi(
         policy=FAST, client=client, env={"SCHAKEL_SECRET_KPN_API": SECRET}, sleep=sleep
     )
-    syncer = Syncer(config, store, publisher, api)
+    syncer = Syncer(config, store, publisher, api, parking=PARKED_NOW)
     hub = servicenow.hub_id(SYS_ID)
     routed = routed_event("GM0505", ["fb-zaken"], record_id=SYS_ID, status=IncidentStatus.NEW)
     assert routed.hub_id == hub
@@ -202,27 +205,31 @@ async def test_rate_limit_then_success(flow: Flow) -> None:
     assert (stored.status, stored.attempts) == ("applied", 2)
 
 
-async def test_unavailable_supplier_dead_letters_then_replay_applies_once(flow: Flow) -> None:
-    reply = make_reply(flow.hub)
-    record = as_record(reply)
+async def test_unavailable_supplier_parks_and_the_replies_drain_in_order_once(
+    flow: Flow,
+) -> None:
+    first, second = make_reply(flow.hub, body="Eerste reactie"), make_reply(flow.hub)
     flow.servicenow.fail(3, status=503)
-    result = await flow.syncer.sync_batch([record])
-    assert (result.applied, result.dead_lettered) == (0, 1)
-    [dead] = flow.publisher.on(DEADLETTER)
-    headers = dict(dead.headers)
-    assert dead.value == record.value and dead.key == record.key  # the original reply bytes
-    assert headers[DLQ_ERROR_CLASS] == b"SupplierUnavailable"
-    assert headers[DLQ_ERROR] == (
-        f"PATCH api/now/table/incident/{SYS_ID}: HTTP 503, after 3 attempt(s)".encode()
-    )
-    stored = (await flow.store.replies([reply.reply_id]))[reply.reply_id]
-    assert stored.status == "failed"
+    result = await flow.syncer.sync_batch([as_record(first)])
+    assert (result.applied, result.dead_lettered, result.parked) == (0, 0, 1)
+    assert flow.publisher.on(DEADLETTER) == []
+    stored = (await flow.store.replies([first.reply_id]))[first.reply_id]
+    assert stored.status == "parked" and "HTTP 503, after 3 attempt(s)" in (stored.error or "")
 
-    replayed = await flow.syncer.sync_batch([record])  # the supplier is back
-    assert replayed.applied == 1
-    assert len(flow.servicenow.accepted()) == 1
-    await flow.syncer.sync_batch([record])
-    assert len(flow.servicenow.accepted()) == 1
+    later = await flow.syncer.sync_batch([as_record(second)])  # the supplier is back now,
+    assert (later.applied, later.parked) == (0, 1)  # but the second waits behind the first
+    assert flow.servicenow.accepted() == []
+
+    assert await flow.syncer.drain_once() == 1  # one head per ticket per round: in order
+    assert await flow.syncer.drain_once() == 1
+    texts = [p.body["comments"] for p in flow.servicenow.accepted()]
+    assert "Eerste reactie" in texts[0] and "logging van vanochtend" in texts[1]
+    for reply in (first, second):
+        stored = (await flow.store.replies([reply.reply_id]))[reply.reply_id]
+        assert stored.status == "applied"
+    again = await flow.syncer.sync_batch([as_record(first), as_record(second)])  # redelivered
+    assert again.duplicates == 2 and len(flow.servicenow.accepted()) == 2
+    assert await flow.syncer.drain_once() == 0
 
 
 async def test_refusals_are_dead_letters(flow: Flow) -> None:
@@ -290,13 +297,13 @@ async def test_multi_step_reply_continues_after_the_steps_that_landed(
         sleep=_no_sleep,
     )
     publisher = MemoryPublisher()
-    syncer = Syncer(config, store, publisher, api)
+    syncer = Syncer(config, store, publisher, api, parking=PARKED_NOW)
     record = as_record(make_reply(hub, ReplyAction.REJECT_RESOLUTION, reason="Niet opgelost"))
     try:
         first = await syncer.sync_batch([record])
-        assert first.dead_lettered == 1
-        second = await syncer.sync_batch([record])  # the dead letter replayed
-        assert second.applied == 1
+        assert (first.parked, first.dead_lettered) == (1, 0)
+        assert await syncer.drain_once() == 1  # the parked reply, retried
+        assert publisher.on(DEADLETTER) == []
     finally:
         await store.close()
     comments = [c for c in calls if c[1].endswith("/comment")]

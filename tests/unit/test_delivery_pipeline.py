@@ -3,6 +3,8 @@ isolation, idempotency, receiver references, order, failures and dead letters.""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from schemas.topics import DEADLETTER, gemeente_topic
 from services.delivery import Deliverer, DeliveryOptions, DeliveryStore, Thread
 from services.delivery.errors import ReceiverRejected, ReceiverUnavailable
 from services.messaging import DLQ_ERROR, DLQ_ERROR_CLASS, DLQ_OFFSET, DLQ_SERVICE, DLQ_TOPIC
+from services.parking import ParkingPolicy
 from tests.delivery_kit import (
     STORE_BACKENDS,
     FakeChannels,
@@ -25,7 +28,7 @@ from tests.delivery_kit import (
     team,
     webhook,
 )
-from tests.fakes import FakeRecord
+from tests.fakes import FakeRecord, MemoryPublisher
 
 HOOK_ZAKEN = "http://fb.example/GM0505/zaken"
 HOOK_BZ = "http://fb.example/GM0505/burgerzaken"
@@ -185,32 +188,118 @@ async def test_a_failed_channel_dead_letters_the_event_and_replay_retries_only_i
     assert (await store.delivery_status(mail_key))[:2] == ("delivered", 2)  # type: ignore[index]
 
 
-async def test_transient_failures_are_retried_then_dead_lettered(setup) -> None:
-    deliverer, fakes = setup
+#: parked work is retried at once (tests drive the drainer themselves)
+PARKED_NOW = ParkingPolicy(
+    initial_delay_s=1e-6, max_delay_s=1e-6, circuit_failures=2, probe_interval_s=2.0
+)
+
+
+@pytest.fixture
+async def parking(
+    store: DeliveryStore,
+) -> AsyncIterator[tuple[Deliverer, FakeChannels, MemoryPublisher]]:
+    """A deliverer whose parked work is due at once, with a publisher but no drain loop
+    (the tests call drain_once)."""
+    fakes = FakeChannels()
+    options = dataclasses.replace(FAST, parking=PARKED_NOW)
+    deliverer = Deliverer(GEMEENTEN, store, channels=fakes, options=options)
+    await deliverer.start()  # no publisher yet: no background loop
+    publisher = MemoryPublisher()
+    deliverer.use_publisher(publisher)
+    yield deliverer, fakes, publisher
+    await deliverer.aclose()
+
+
+async def test_a_transient_failure_parks_and_the_newest_version_is_delivered_later(
+    parking: tuple[Deliverer, FakeChannels, MemoryPublisher],
+) -> None:
+    deliverer, fakes, publisher = parking
     hook = fakes[HOOK_BZ]
     hook.errors.extend(ReceiverUnavailable("HTTP 503", status=503) for _ in range(3))
     first = routed_event("GM0505", ["fb-burgerzaken"], version=1)
     second = routed_event("GM0505", ["fb-burgerzaken"], version=2)  # same ticket: in sequence
     result = await deliverer.deliver_batch(records(first, second))
-    assert result.failed == 1 and result.delivered == 1
-    assert len(hook.calls) == 4  # 3 attempts for v1 (max_attempts), then 1 for v2
-    [letter] = result.dead_letters
-    assert letter.value == first.value
-    assert b"after 3 attempt(s)" in dict(letter.headers)[DLQ_ERROR]
-    assert dict(letter.headers)[DLQ_ERROR_CLASS] == b"ReceiverUnavailable"
+    assert (result.failed, result.delivered, result.dead_letters) == (0, 0, [])
+    assert len(hook.calls) == 3  # 3 attempts for v1 (max_attempts); v2 parks behind it
+    assert (result.parked, result.superseded) == (2, 1)  # v2 replaced the parked v1
+    assert len(await deliverer.lot.keys("delivery")) == 1
+    assert await deliverer.drain_once() == 1
+    assert [d.version for d in hook.calls] == [1, 1, 1, 2]  # the receiver gets the newest
+    assert await deliverer.lot.keys("delivery") == []
+    assert not [m for m in publisher.sent if m.topic == DEADLETTER]
 
 
-async def test_a_dead_receiver_gets_one_attempt_per_delivery_for_the_rest_of_the_batch(
-    setup,
-) -> None:
+async def test_a_permanent_refusal_is_dead_lettered_at_once(setup) -> None:
     deliverer, fakes = setup
     hook = fakes[HOOK_BZ]
-    hook.errors.extend(ReceiverUnavailable("HTTP 503", status=503) for _ in range(100))
-    batch = [routed_event("GM0505", ["fb-burgerzaken"], version=v) for v in (1, 2, 3)]
-    result = await deliverer.deliver_batch(records(*batch))
-    assert result.failed == 3
-    assert len(result.dead_letters) == 3
-    assert len(hook.calls) == 3 + 1 + 1, "circuit open after the first exhausted delivery"
+    hook.errors.append(ReceiverRejected("HTTP 400", status=400))
+    first = routed_event("GM0505", ["fb-burgerzaken"], version=1)
+    result = await deliverer.deliver_batch(records(first))
+    assert (result.failed, result.parked) == (1, 0)
+    [letter] = result.dead_letters
+    assert letter.value == first.value
+    assert b"HTTP 400 (after 1 attempt(s))" in dict(letter.headers)[DLQ_ERROR]
+    assert dict(letter.headers)[DLQ_ERROR_CLASS] == b"ReceiverRejected"
+
+
+async def test_an_open_circuit_parks_at_once_and_the_backlog_drains_by_itself(
+    parking: tuple[Deliverer, FakeChannels, MemoryPublisher],
+) -> None:
+    deliverer, fakes, publisher = parking
+    hook = fakes[HOOK_BZ]
+    hook.errors.extend(ReceiverUnavailable("HTTP 503", status=503) for _ in range(1000))
+    tickets = [
+        routed_event("GM0505", ["fb-burgerzaken"], record_id=f"rec-{n}", version=1)
+        for n in range(4)
+    ]
+    result = await deliverer.deliver_batch(records(*tickets))
+    lane = next(iter(deliverer.circuits.lanes))
+    assert deliverer.circuits.state(lane) == "open"  # 2 failed deliveries in a row open it
+    assert result.parked == 4 and result.dead_letters == []
+    calls = len(hook.calls)
+    newer = [
+        routed_event("GM0505", ["fb-burgerzaken"], record_id=f"rec-{n}", version=2)
+        for n in range(2)
+    ]
+    result = await deliverer.deliver_batch(records(*newer))
+    assert (result.parked, len(hook.calls)) == (2, calls)  # open: parked without a call
+    assert await deliverer.drain_once() == 0  # open: nobody is called before the probe
+    assert len(hook.calls) == calls
+    hook.errors.clear()  # the receiver is back
+    await asyncio.sleep(PARKED_NOW.probe_interval_s)  # and the probe is due
+    drained = 0
+    for _ in range(5):
+        drained += await deliverer.drain_once()
+    assert drained == 4 and deliverer.circuits.state(lane) == "closed"
+    after = sorted((d.hub_id, d.version) for d in hook.calls[calls:])
+    want = sorted((t.hub_id, 2 if n < 2 else 1) for n, t in enumerate(tickets))
+    assert after == want  # each ticket once, in its newest parked version
+    assert await deliverer.lot.keys("delivery") == []
+    assert not [m for m in publisher.sent if m.topic == DEADLETTER]
+
+
+async def test_parked_work_is_given_up_at_the_horizon_with_its_reason(
+    store: DeliveryStore,
+) -> None:
+    fakes = FakeChannels()
+    policy = dataclasses.replace(PARKED_NOW, horizon_s=1e-6, circuit_failures=100)
+    options = dataclasses.replace(FAST, parking=policy)
+    deliverer = Deliverer(GEMEENTEN, store, channels=fakes, options=options)
+    publisher = MemoryPublisher()
+    await deliverer.start()
+    deliverer.use_publisher(publisher)
+    try:
+        fakes[HOOK_BZ].errors.extend(ReceiverUnavailable("HTTP 503", status=503) for _ in range(9))
+        event = routed_event("GM0505", ["fb-burgerzaken"], version=1)
+        assert (await deliverer.deliver_batch(records(event))).parked == 1
+        await deliverer.drain_once()
+        [letter] = [m for m in publisher.sent if m.topic == DEADLETTER]
+        assert letter.value == event.value
+        reason = dict(letter.headers)[DLQ_ERROR]
+        assert b"HTTP 503" in reason and b"given up after 2 attempt(s)" in reason
+        assert await deliverer.lot.keys("delivery") == []
+    finally:
+        await deliverer.aclose()
 
 
 async def test_an_older_version_than_delivered_is_superseded(setup) -> None:

@@ -8,6 +8,7 @@ groups the composition root collects in :data:`services.bootstrap.COMMANDS`) imp
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -65,11 +66,36 @@ def _check_mappings(config: SchakelConfig) -> None:
 
 
 def run(coro: Coroutine[Any, Any, object]) -> None:
-    """Run ``coro``; exit code 3 when Kafka does not answer; Ctrl-C ends quietly."""
+    """Run ``coro``; exit code 3 when Kafka does not answer. SIGINT (Ctrl-C) and SIGTERM
+    cancel it, so its ``finally`` blocks and exit stacks stop what it started (consumers
+    commit what was acknowledged, servers close) and the command ends quietly, exit 0."""
     try:
-        asyncio.run(coro)
+        asyncio.run(_until_signalled(coro))
     except BrokerUnavailable as exc:
         err.print(f"[bold red]Kafka unavailable:[/] {exc}")
         raise typer.Exit(3) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a signal before the loop ran
         pass
+
+
+async def _until_signalled(coro: Coroutine[Any, Any, object]) -> None:
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    signalled: list[int] = []
+
+    def stop(signum: int) -> None:
+        if not signalled:
+            main.cancel()
+        signalled.append(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await coro
+    except asyncio.CancelledError:
+        if not signalled:
+            raise
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

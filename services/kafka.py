@@ -60,6 +60,17 @@ log = get_logger(__name__)
 FRAMEWORK_LOG = logging.getLogger("schakel.faststream")
 
 
+class _SupervisorChatter(logging.Filter):
+    """FastStream's subscriber supervisor announces every finished consume task at INFO
+    ("callback for Task-N is being executed..."): one line per subscriber at each stop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().endswith("is being executed...")
+
+
+FRAMEWORK_LOG.addFilter(_SupervisorChatter())
+
+
 def client_options(bootstrap: str, security: KafkaSecurity | None = None) -> dict[str, Any]:
     """aiokafka's keyword arguments to reach ``bootstrap`` as ``security`` (default: as this
     process, from its settings): ``bootstrap_servers``, ``security_protocol``, SASL login,

@@ -24,7 +24,6 @@ the composition root (:mod:`services.bootstrap`) calls in this order:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,12 +141,15 @@ def batch_subscriber(
             options["pattern"] = pattern
         group = options["group_id"]
 
-        @functools.wraps(handler)
-        async def handle(records: Batch) -> None:
+        async def consume(records: Any) -> None:
+            # FastStream validates a handler's arguments against their annotations (and
+            # follows __wrapped__ to find them): typed Any and not wrapped with
+            # functools.wraps, the raw records are handed over as they are, unchecked
             await handler(records)
             HEALTH.progressed(group)  # for /readyz: this group is not stuck
 
-        runtime.broker.subscriber(*topics, **options)(handle)
+        consume.__name__ = consume.__qualname__ = handler.__name__  # its name in the logs
+        runtime.broker.subscriber(*topics, **options)(consume)
         return handler
 
     return declare

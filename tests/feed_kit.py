@@ -15,7 +15,8 @@ from schemas.topics import AUDIT, DEADLETTER, REPLIES, SLA
 from services.audit import audit_message
 from services.feed.store import ReadModel
 from services.messaging import dead_letter
-from tests.delivery_kit import FakeRecord, routed_event
+from tests.delivery_kit import routed_event
+from tests.fakes import FakeRecord
 from tests.router_kit import incident, ticket_record
 
 __all__ = [

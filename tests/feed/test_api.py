@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,8 @@ from services.feed.auth import hash_password
 from services.feed.live import Changes
 from services.feed.store import ReadModel
 from services.feed.web import build_app
-from services.messaging import OutboundMessage
 from services.topics_io import ConsumedRecord
-from tests.delivery_kit import FakeRecord
+from tests.fakes import FakeRecord, MemoryPublisher
 from tests.feed_kit import (
     T0,
     audit_record,
@@ -49,15 +48,9 @@ PASSWORDS = {
 }
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        self.sent.extend(messages)
-
-    def audit(self) -> list[AuditEvent]:
-        return [AuditEvent.model_validate_json(m.value) for m in self.sent if m.topic == AUDIT]
+def audited(publisher: MemoryPublisher) -> list[AuditEvent]:
+    """The audit events the cockpit published."""
+    return [AuditEvent.model_validate_json(m.value) for m in publisher.on(AUDIT)]
 
 
 class Replays:
@@ -109,7 +102,7 @@ def cockpit_config(base: SchakelConfig, hashes: dict[str, str]) -> SchakelConfig
 
 class Cockpit:
     def __init__(
-        self, client: httpx.AsyncClient, model: ReadModel, sent: Recorder, replays: Replays
+        self, client: httpx.AsyncClient, model: ReadModel, sent: MemoryPublisher, replays: Replays
     ) -> None:
         self.client = client
         self.model = model
@@ -134,7 +127,7 @@ async def cockpit(
     monkeypatch.setenv("SCHAKEL_TEST_FEED_TOKEN", TOKEN)
     monkeypatch.setenv("SCHAKEL_TEST_FEED_FB", FB_TOKEN)
     model = await ReadModel.open(f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}")
-    recorder, replays = Recorder(), Replays()
+    recorder, replays = MemoryPublisher(), Replays()
     runtime = Runtime(
         broker=KafkaBroker("127.0.0.1:1"),
         publisher=recorder,
@@ -208,10 +201,10 @@ async def test_signing_in_is_an_audit_event_and_the_cookie_is_strict(cockpit: Co
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    [event] = cockpit.sent.audit()
+    [event] = audited(cockpit.sent)
     assert event.data.action == "cockpit.login" and event.data.actor == "regie"
     await cockpit.client.post("/logout")
-    assert [e.data.action for e in cockpit.sent.audit()] == ["cockpit.login", "cockpit.logout"]
+    assert [e.data.action for e in audited(cockpit.sent)] == ["cockpit.login", "cockpit.logout"]
 
 
 async def test_the_regie_sees_everything_and_an_fb_team_only_its_own(cockpit: Cockpit) -> None:
@@ -306,7 +299,7 @@ async def test_replay_puts_the_original_bytes_back_and_is_audited(cockpit: Cockp
     assert record.value == b"\x00kapot" and record.key == b"k"
     assert record.headers["trace"] == b"\xff\x00bin"
     assert record.headers["schakel-dlq-topic"] == b"schakel.inbound.kpn"
-    replay = [e for e in cockpit.sent.audit() if e.data.action == "cockpit.replay"]
+    replay = [e for e in audited(cockpit.sent) if e.data.action == "cockpit.replay"]
     assert len(replay) == 1 and replay[0].data.actor == "regie"
     assert replay[0].data.detail["target"] == "schakel.inbound.kpn"
     [after] = (await client.get("/api/v1/deadletters")).json()["items"]
@@ -337,7 +330,7 @@ async def test_manual_route_sends_a_routed_event_with_the_regie_as_reason(cockpi
     assert "Zaaksysteem volgens de leverancier" in event.data.decision.explanation
     assert event.data.decision.inputs["regie"] == "regie"
     assert event.data.ticket.hub_id == ids["triage"] and routed.key == ids["triage"].encode()
-    [audit] = [e for e in cockpit.sent.audit() if e.data.action == "cockpit.route"]
+    [audit] = [e for e in audited(cockpit.sent) if e.data.action == "cockpit.route"]
     assert audit.data.hub_id == ids["triage"] and audit.data.actor == "regie"
     # the projector reads its own routed event and audit: out of triage, routed to GM0505
     own = [

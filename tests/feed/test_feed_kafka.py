@@ -14,8 +14,8 @@ from services.config import SchakelConfig
 from services.feed.rebuild import rebuild
 from services.feed.store import ReadModel
 from tests.conftest import KafkaBroker
-from tests.delivery_kit import FakeRecord
 from tests.e2e._io import wait_until
+from tests.fakes import FakeRecord
 from tests.feed._hub import end_offsets_of, running_feed, send
 from tests.feed.test_read_model import story
 from tests.feed_kit import version

@@ -267,7 +267,7 @@ async def test_purge_removes_what_is_past_retention(model: ReadModel) -> None:
 async def test_sla_events_of_the_sla_service_model(model: ReadModel) -> None:
     from schemas.sla import SlaClock, SlaEvent, SlaEventKind, SlaState
     from schemas.vocab import EntityKind, Priority
-    from tests.delivery_kit import FakeRecord
+    from tests.fakes import FakeRecord
 
     ticket = version("inc-sla", 1)
     due = T0 + timedelta(hours=4)

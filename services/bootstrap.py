@@ -56,6 +56,7 @@ from services.observability import HEALTH, serving_ops
 from services.replies.service import RepliesService
 from services.router.cli import app as route_commands
 from services.router.service import RouterService
+from services.sla.service import SlaService
 from services.sync.service import SyncService
 
 __all__ = [
@@ -78,6 +79,7 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
     "delivery": DeliveryService,
     "sync": SyncService,
     "changes": ChangesService,
+    "sla": SlaService,
     "gateway": GatewayService,
     "replies": RepliesService,
     "feed": FeedService,

@@ -12,6 +12,8 @@ SCHAKEL_HTTP_HOST        http_host                    127.0.0.1
 SCHAKEL_HTTP_PORT        http_port                    8080
 SCHAKEL_OPS_HOST         ops_host                     127.0.0.1 (/metrics, /livez, /readyz)
 SCHAKEL_OPS_PORT         ops_port                     9400 (0: a free port)
+SCHAKEL_SLA_TICK_S       sla_tick_s                   1.0
+SCHAKEL_SLA_CLOCK_START  sla_clock_start              (unset: the wall clock)
 ======================== ============================ ===============================
 
 How every Kafka client of the process connects (producer, consumers, admin clients alike;
@@ -37,6 +39,7 @@ import logging
 import os
 import ssl
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -187,6 +190,20 @@ class Settings(BaseSettings):
         description="Records per partition of the normalised topics read at start to rebuild "
         "the normaliser's idempotency gate (0: start empty).",
     )
+    sla_source: str = Field(
+        default="urn:nld:kvk:00000000:systeem:schakel-sla",
+        description="CloudEvents source of SLA events: the regie's own URN (set its OIN here).",
+    )
+    sla_tick_s: float = Field(
+        default=1.0, gt=0, description="How often the SLA timer looks for what fell due."
+    )
+    sla_clock_start: datetime | None = Field(
+        default=None,
+        description="Tests and demos: the SLA service's clock stood at this time at "
+        "sla_clock_anchor (default: process start) and runs sla_clock_speed times as fast.",
+    )
+    sla_clock_anchor: datetime | None = None
+    sla_clock_speed: float = Field(default=1.0, gt=0)
     kafka_wait_s: float = Field(
         default=60.0, gt=0, description="How long to retry an absent broker at start-up."
     )

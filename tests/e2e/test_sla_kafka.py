@@ -1,0 +1,131 @@
+"""The SLA service as its own process (``schakel serve sla``) on the real broker, with an
+injected clock that runs 30 times as fast: an incident nobody answers gives its response
+clock's start, the 75 % and 90 % warnings and the breach, each once and in order, at their
+moments, and so it stays when the service is killed with SIGKILL in the middle and started
+again (the restarted process continues the same time line)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from schemas import Priority, SlaEvent
+from schemas.topics import INCIDENTS, SLA
+from services.bootstrap import specs_for
+from services.config import SchakelConfig
+from services.kafka import ensure_topics
+from services.messaging import KafkaBatchPublisher, OutboundMessage
+from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
+from tests.e2e._io import Record, collect, end_offsets
+from tests.router_kit import incident, ticket_event
+
+pytestmark = [pytest.mark.kafka]
+
+SPEED = 30  # kpn P2: response within 30 minutes -> a minute of wall time
+
+
+def _write(config: SchakelConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True))
+
+
+async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "schakel"),
+        "serve",
+        "sla",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+def _event(record: Record) -> tuple[str, SlaEvent]:
+    document = orjson.loads(record.value)
+    return document["id"], SlaEvent.model_validate(document["data"])
+
+
+async def test_warning_and_breach_in_order_and_once_across_a_kill(
+    kafka: KafkaBroker, example_config: SchakelConfig, tmp_path: Path
+) -> None:
+    supplier = unique_supplier(example_config, "kpn")
+    config = config_with_suppliers(example_config, supplier)
+    _write(config, tmp_path / "schakel.yaml")
+    await ensure_topics(kafka.bootstrap, specs_for(config))
+    since = await end_offsets(kafka.bootstrap, SLA)
+
+    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    ticket = incident(f"inc-{uuid.uuid4().hex}", supplier=supplier.id, priority=Priority.P2)
+    ticket = ticket.model_copy(update={"opened_at": opened, "updated_at": opened})
+    publisher = KafkaBatchPublisher(kafka.bootstrap, client_id="sla-e2e")
+    await publisher.start()
+    try:
+        await publisher.send_all(
+            [OutboundMessage(INCIDENTS, ticket_event(ticket), ticket.hub_id.encode())]
+        )
+    finally:
+        await publisher.stop()
+
+    env = {
+        **os.environ,
+        "SCHAKEL_CONFIG": str(tmp_path / "schakel.yaml"),
+        "SCHAKEL_KAFKA_BOOTSTRAP": kafka.bootstrap,
+        "SCHAKEL_GROUP_SUFFIX": f"-{supplier.id}",
+        "SCHAKEL_STORE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sla.db'}",
+        "SCHAKEL_LOG_FORMAT": "json",
+        "SCHAKEL_SLA_TICK_S": "0.2",
+        "SCHAKEL_SLA_CLOCK_START": opened.isoformat(),
+        "SCHAKEL_SLA_CLOCK_ANCHOR": datetime.now(UTC).isoformat(),
+        "SCHAKEL_SLA_CLOCK_SPEED": str(SPEED),
+    }
+
+    def mine(record: Record) -> bool:
+        return record.key == ticket.hub_id.encode()
+
+    def response(records: list[Record]) -> list[tuple[str, SlaEvent]]:
+        return [(i, e) for i, e in map(_event, records) if e.clock.value == "response"]
+
+    process = await _start(env)
+    try:
+        # started (both clocks) and the 75 % warning (22.5 minutes: 45 s of wall time)
+        first = await collect(kafka.bootstrap, SLA, since, mine, count=3, timeout_s=120)
+        assert [e.event.value for _, e in response(first)] == ["started", "warning"], first
+    finally:
+        process.send_signal(signal.SIGKILL)
+        killed_output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == -9, killed_output.decode(errors="replace")[-3000:]
+
+    process = await _start(env)
+    try:
+        records = await collect(
+            kafka.bootstrap, SLA, since, mine, count=6, timeout_s=120, settle_s=5
+        )
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    log = output.decode(errors="replace")[-3000:]
+    events = response(records)
+    assert [(e.event.value, e.threshold_percent) for _, e in events] == [
+        ("started", None),
+        ("warning", 75),
+        ("warning", 90),
+        ("breached", None),
+    ], log
+    assert len({i for i, _ in events}) == len(events)
+    assert [e.at - opened for _, e in events] == [
+        timedelta(0),
+        timedelta(minutes=22, seconds=30),
+        timedelta(minutes=27),
+        timedelta(minutes=30),
+    ]
+    assert events[-1][1].state.value == "breached"
+    resolution = [e.event.value for i, e in map(_event, records) if e.clock.value == "resolution"]
+    assert resolution == ["started"]

@@ -60,6 +60,7 @@ __all__ = [
     "TicketHistory",
     "Verdicts",
     "evaluate",
+    "hold_words",
     "observe_change",
     "observe_incident",
     "sla_event_id",
@@ -387,7 +388,8 @@ def _state(kind: SlaEventKind, run_kind: SegmentKind, over: bool) -> SlaState:
     return SlaState.BREACHED if over else SlaState.RUNNING
 
 
-def _words(reason: object) -> str | None:
+def hold_words(reason: object) -> str | None:
+    """A hold reason (or 'reopened') in words."""
     if reason is None:
         return None
     return _HOLD_WORDS.get(str(reason), str(reason))
@@ -591,7 +593,7 @@ def _evaluate_clock(
             percent_used=round(used * 100 / target, 2),
             due_at=due,
             threshold_percent=extra.get("threshold"),  # type: ignore[arg-type]
-            reason=_words(extra.get("reason")),
+            reason=hold_words(extra.get("reason")),
             supplier_due_at=extra.get("supplier_due"),  # type: ignore[arg-type]
             difference_minutes=extra.get("difference"),  # type: ignore[arg-type]
             ticket_version=_version_at(history, at),

@@ -160,6 +160,14 @@ class SlaStore:
             async for part in result.partitions(batch):
                 yield [_history(row) for row in part]
 
+    async def count(self, *, since: datetime | None = None) -> int:
+        """How many tickets were opened since ``since``."""
+        query = select(func.count()).select_from(sla_tickets)
+        if since is not None:
+            query = query.where(sla_tickets.c.opened_at >= since)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def newest_event(self) -> datetime | None:
         """The time of the newest ticket event the store holds (the stream's own 'now')."""
         async with self.engine.connect() as conn:

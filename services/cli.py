@@ -567,6 +567,7 @@ def sla_recompute(
     async def go() -> None:
         from datetime import datetime
 
+        current = SlaWatch(cfg)
         store = await SlaStore.open(settings.store_url)
         try:
             total = await store.count(
@@ -576,8 +577,8 @@ def sla_recompute(
                 task = progress.add_task("replaying ticket histories", total=total)
                 result = await recompute(
                     store,
-                    SlaWatch(cfg),
-                    SlaWatch(what_if_cfg),
+                    current,
+                    current if contracts is None else SlaWatch(what_if_cfg),
                     since=day,
                     contracts=contracts_digest(what_if_cfg),
                     progress=lambda n: progress.advance(task, n),

@@ -33,6 +33,8 @@ __all__ = [
     "BusinessCalendar",
     "closing_days",
     "compile_calendar",
+    "from_ts",
+    "to_ts",
 ]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -41,14 +43,14 @@ _HORIZON_DAYS = 3660
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _ts(moment: datetime) -> int:
+def to_ts(moment: datetime) -> int:
     """Whole seconds since the epoch (sub-second parts are dropped)."""
     if moment.tzinfo is None:
         raise ValueError("business time needs zone-aware instants")
     return int((moment - _EPOCH) // timedelta(seconds=1))
 
 
-def _dt(ts: int) -> datetime:
+def from_ts(ts: int) -> datetime:
     return _EPOCH + timedelta(seconds=ts)
 
 
@@ -123,18 +125,18 @@ class BusinessCalendar:
         if _WEEKDAYS[day.weekday()] in window.days and self.closed_reason(day) is None:
             opens = datetime.combine(day, window.start, tzinfo=self._zone)
             closes = datetime.combine(day, window.end, tzinfo=self._zone)
-            result = (_ts(opens), _ts(closes))
+            result = (to_ts(opens), to_ts(closes))
         self._days[day] = result
         return result
 
     def _local_day(self, ts: int) -> date:
-        return _dt(ts).astimezone(self._zone).date()
+        return from_ts(ts).astimezone(self._zone).date()
 
     # -- arithmetic ------------------------------------------------------------------------
 
     def seconds(self, start: datetime, end: datetime) -> int:
         """Business seconds in [start, end); 0 when end is not after start."""
-        return self.seconds_ts(_ts(start), _ts(end))
+        return self.seconds_ts(to_ts(start), to_ts(end))
 
     def seconds_ts(self, start: int, end: int) -> int:
         if end <= start:
@@ -158,7 +160,7 @@ class BusinessCalendar:
     def add(self, start: datetime, seconds: int) -> datetime:
         """The first instant at which ``seconds`` of business time have passed since
         ``start`` (``start`` itself for 0)."""
-        return _dt(self.add_ts(_ts(start), seconds))
+        return from_ts(self.add_ts(to_ts(start), seconds))
 
     def add_ts(self, start: int, seconds: int) -> int:
         if seconds <= 0:
@@ -182,7 +184,7 @@ class BusinessCalendar:
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the calendar's service hours include ``moment``."""
-        ts = _ts(moment)
+        ts = to_ts(moment)
         return self.seconds_ts(ts, ts + 1) == 1
 
 

@@ -38,8 +38,9 @@ time (``updated_at``), version, a phase (``new``, ``open``, ``on_hold``, ``done`
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -49,7 +50,7 @@ from schemas.sla import SlaClock, SlaEvent, SlaEventKind, SlaState
 from schemas.tickets import Change, Incident
 from schemas.vocab import ChangeStatus, EntityKind, IncidentStatus, Priority
 from services.config import SlaConfig, SlaRules, SupplierContract
-from services.sla.calendar import ALWAYS, BusinessCalendar, compile_calendar
+from services.sla.calendar import ALWAYS, BusinessCalendar, compile_calendar, from_ts, to_ts
 
 __all__ = [
     "ClockResult",
@@ -333,35 +334,60 @@ def _priorities(history: TicketHistory, rules: SlaRules) -> list[tuple[datetime,
 
 
 class _Measure:
-    """Business time of one clock's segments in one calendar."""
+    """Business time of one clock's segments in one calendar.
+
+    The business seconds of every closed segment are computed once (per kind, with running
+    totals), so a threshold's crossing or the time used at a moment costs one calendar call.
+    """
+
+    __slots__ = ("_closed", "_ends", "_kinds", "_starts", "_totals", "calendar", "segments")
 
     def __init__(self, segments: Sequence[Segment], calendar: BusinessCalendar) -> None:
         self.segments = segments
         self.calendar = calendar
+        self._starts = [to_ts(seg.start) for seg in segments]
+        self._ends = [None if seg.end is None else to_ts(seg.end) for seg in segments]
+        self._kinds = [seg.kind for seg in segments]
+        seconds = calendar.seconds_ts
+        #: business seconds of each closed segment; totals[kind][i]: before segment i
+        self._closed = [
+            0 if end is None else seconds(start, end)
+            for start, end in zip(self._starts, self._ends, strict=True)
+        ]
+        self._totals: dict[str, list[int]] = {}
+        for kind in ("running", "paused"):
+            running, total = [], 0
+            for k, got in zip(self._kinds, self._closed, strict=True):
+                running.append(total)
+                if k == kind:
+                    total += got
+            self._totals[kind] = running
 
     def used(self, at: datetime, kind: SegmentKind = "running") -> int:
-        total = 0
-        for seg in self.segments:
-            if seg.start >= at:
-                break
-            if seg.kind == kind:
-                end = at if seg.end is None else min(seg.end, at)
-                total += self.calendar.seconds(seg.start, end)
+        """Business seconds spent in segments of ``kind`` before ``at``."""
+        moment = to_ts(at)
+        starts = self._starts
+        i = bisect.bisect_right(starts, moment) - 1
+        if i < 0:
+            return 0
+        total = self._totals[kind][i]
+        if self._kinds[i] == kind:
+            end = self._ends[i]
+            total += self.calendar.seconds_ts(
+                starts[i], moment if end is None else min(end, moment)
+            )
         return total
 
     def crossing(self, need: int) -> datetime | None:
         """The first moment the running segments hold ``need`` seconds, or None if never
         (the clock stopped before)."""
-        total = 0
-        for seg in self.segments:
-            if seg.kind != "running":
+        totals = self._totals["running"]
+        for i, kind in enumerate(self._kinds):
+            if kind != "running":
                 continue
-            if seg.end is None:
-                return self.calendar.add(seg.start, need - total)
-            got = self.calendar.seconds(seg.start, seg.end)
-            if total + got >= need:
-                return self.calendar.add(seg.start, need - total)
-            total += got
+            before = totals[i]
+            if self._ends[i] is None or before + self._closed[i] >= need:
+                return from_ts(self.calendar.add_ts(self._starts[i], need - before))
         return None
 
     def due_from(self, at: datetime, target: int) -> datetime:
@@ -405,16 +431,22 @@ def _version_at(history: TicketHistory, at: datetime) -> int:
 
 
 def evaluate(
-    history: TicketHistory, contract: Contract, now: datetime
+    history: TicketHistory,
+    contract: Contract,
+    now: datetime,
+    *,
+    skip: Collection[str] = frozenset(),
+    events: bool = True,
 ) -> dict[SlaClock, ClockResult]:
     """Both clocks of a ticket as of ``now`` (events at or before ``now`` only); a clock
-    whose priorities have no target in the contract is left out."""
+    whose priorities have no target in the contract is left out. Events whose id is in
+    ``skip`` are not built (published already); ``events=False`` builds none (reports)."""
     results: dict[SlaClock, ClockResult] = {}
     periods = _priorities(history, contract.rules)
     if not periods:
         return results
     for clock in SlaClock:
-        result = _evaluate_clock(history, contract, clock, periods, now)
+        result = _evaluate_clock(history, contract, clock, periods, now, skip, events)
         if result is not None:
             results[clock] = result
     return results
@@ -462,6 +494,7 @@ def _transitions(segments: Sequence[Segment], add: Callable[..., None]) -> None:
 
 def _thresholds(
     segments: Sequence[Segment],
+    measure_for: Callable[[BusinessCalendar], _Measure],
     targets: Sequence[_Target],
     rules: SlaRules,
     now: datetime,
@@ -471,7 +504,7 @@ def _thresholds(
     given: set[str] = set()
     next_due: datetime | None = None
     for since, until, priority, target, calendar in targets:
-        measure = _Measure(segments, calendar)
+        measure = measure_for(calendar)
         for percent in (*rules.warning_percents, 100):
             breach = percent == 100
             key = f"{priority.value}|{percent}"
@@ -503,6 +536,7 @@ def _discrepancies(
     history: TicketHistory,
     clock: SlaClock,
     segments: Sequence[Segment],
+    measure_for: Callable[[BusinessCalendar], _Measure],
     targets: Sequence[_Target],
     rules: SlaRules,
     add: Callable[..., None],
@@ -519,7 +553,7 @@ def _discrepancies(
         if _kind_at(segments, obs.at) != "running":
             continue
         _, _, _, target, calendar = _target_at(targets, obs.at)
-        ours = _Measure(segments, calendar).due_from(obs.at, target)
+        ours = measure_for(calendar).due_from(obs.at, target)
         difference = (theirs - ours).total_seconds() / 60
         if abs(difference) > tolerance:
             add(
@@ -546,27 +580,43 @@ def _evaluate_clock(
     clock: SlaClock,
     periods: list[tuple[datetime, Priority]],
     now: datetime,
+    skip: Collection[str],
+    build: bool,
 ) -> ClockResult | None:
     rules = contract.rules
     segments, start = _segments(history, clock, rules)
     targets = _targets(history, contract, clock, periods, start)
     if not targets:
         return None
+    measures: dict[int, _Measure] = {}
+
+    def measure_for(calendar: BusinessCalendar) -> _Measure:
+        found = measures.get(id(calendar))
+        if found is None:
+            found = measures[id(calendar)] = _Measure(segments, calendar)
+        return found
+
     pending: list[_Pending] = []
 
     def add(at: datetime, rank: int, kind: SlaEventKind, key: str, **extra: object) -> None:
         if at <= now:
             pending.append((at, rank, kind, key, extra))
 
-    _transitions(segments, add)
-    next_due = _thresholds(segments, targets, rules, now, add)
-    _discrepancies(history, clock, segments, targets, rules, add)
+    next_due: datetime | None = None
+    if build:  # a report needs the clock's state, not its events
+        _transitions(segments, add)
+        next_due = _thresholds(segments, measure_for, targets, rules, now, add)
+        _discrepancies(history, clock, segments, measure_for, targets, rules, add)
     pending.sort(key=lambda p: (p[0], p[1]))
 
     events: list[tuple[str, SlaEvent]] = []
-    for at, _rank, kind, key, extra in pending:
+    for at, _rank, kind, key, extra in pending if build else ():
+        # met and stopped share an id: which one it is depends on the target at the stop
+        event_id = sla_event_id(history.hub_id, clock, kind, key)
+        if event_id in skip:
+            continue
         _, _, priority, target, calendar = _target_at(targets, at)
-        measure = _Measure(segments, calendar)
+        measure = measure_for(calendar)
         used = measure.used(at)
         run_kind = _kind_at(segments, at)
         if kind is SlaEventKind.MET and used > target:
@@ -598,10 +648,10 @@ def _evaluate_clock(
             difference_minutes=extra.get("difference"),  # type: ignore[arg-type]
             ticket_version=_version_at(history, at),
         )
-        events.append((sla_event_id(history.hub_id, clock, kind, key), event))
+        events.append((event_id, event))
 
     _, _, priority, target, calendar = _target_at(targets, now)
-    measure = _Measure(segments, calendar)
+    measure = measure_for(calendar)
     last = segments[-1]
     stopped_at = last.start if last.kind in ("resolved", "stopped", "cancelled") else None
     end = stopped_at if stopped_at is not None and stopped_at <= now else now

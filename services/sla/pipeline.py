@@ -101,11 +101,19 @@ class SlaWatch:
                 changed.add(ticket.hub_id)
         return changed
 
-    def evaluate(self, history: TicketHistory, now: datetime) -> dict[str, ClockResult]:
+    def evaluate(
+        self,
+        history: TicketHistory,
+        now: datetime,
+        *,
+        skip: Collection[str] = frozenset(),
+        events: bool = True,
+    ) -> dict[str, ClockResult]:
         contract = self.contracts.get(history.supplier)
         if contract is None:
             return {}
-        return {clock.value: result for clock, result in evaluate(history, contract, now).items()}
+        found = evaluate(history, contract, now, skip=skip, events=events)
+        return {clock.value: result for clock, result in found.items()}
 
     def messages(
         self, history: TicketHistory, now: datetime, published: Collection[str]
@@ -115,10 +123,9 @@ class SlaWatch:
         ticket event)."""
         out: list[tuple[datetime, int, str, SlaEvent]] = []
         next_due: datetime | None = None
-        for order, result in enumerate(self.evaluate(history, now).values()):
+        for order, result in enumerate(self.evaluate(history, now, skip=published).values()):
             for event_id, event in result.events:
-                if event_id not in published:
-                    out.append((event.at, order, event_id, event))
+                out.append((event.at, order, event_id, event))
             if result.next_due is not None:
                 next_due = result.next_due if next_due is None else min(next_due, result.next_due)
         out.sort(key=lambda item: (item[0], item[1]))

@@ -236,7 +236,7 @@ def ticket_lines(
 ) -> list[TicketLine]:
     lines = []
     for history in histories:
-        line = ticket_line(history, watch.evaluate(history, as_of))
+        line = ticket_line(history, watch.evaluate(history, as_of, events=False))
         if line is not None:
             lines.append(line)
     return lines
@@ -364,12 +364,12 @@ async def recompute(
     baseline: list[RunClock] = []
     async for batch in store.histories(since=start):
         for history in batch:
-            after += _run_clocks(history, what_if.evaluate(history, as_of))
-            if previous is None:
-                baseline += _run_clocks(history, current.evaluate(history, as_of))
+            after += _run_clocks(history, what_if.evaluate(history, as_of, events=False))
+            if previous is None and what_if is not current:
+                baseline += _run_clocks(history, current.evaluate(history, as_of, events=False))
         progress(len(batch))
     if previous is None:
-        before = {(c.hub_id, c.clock): c for c in baseline}
+        before = {(c.hub_id, c.clock): c for c in (after if what_if is current else baseline)}
     else:
         wanted = {c.hub_id for c in after}
         before = {k: v for k, v in before.items() if k[0] in wanted}

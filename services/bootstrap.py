@@ -56,6 +56,7 @@ from services.observability import HEALTH, serving_ops
 from services.replies.service import RepliesService
 from services.router.cli import app as route_commands
 from services.router.service import RouterService
+from services.sla.cli import app as sla_commands
 from services.sla.service import SlaService
 from services.sync.service import SyncService
 
@@ -86,7 +87,13 @@ SERVICES: Mapping[str, Callable[[], Service]] = {
 }
 
 #: the service packages' command groups, added to ``schakel`` by the CLI
-COMMANDS: tuple[typer.Typer, ...] = (route_commands, changes_commands, feed_app, audit_app)
+COMMANDS: tuple[typer.Typer, ...] = (
+    route_commands,
+    changes_commands,
+    feed_app,
+    audit_app,
+    sla_commands,
+)
 
 
 class _TopicsExist(logging.Filter):

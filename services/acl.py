@@ -210,7 +210,8 @@ SERVICES: dict[str, Callable[[str, SchakelConfig], _Access]] = {
     "gateway": _access_of((), _inbound, groups=False),
     "replies": _access_of((), (REPLIES,), groups=False),
     "cmdb-import": _access_of((), (CIS,), groups=False),
-    "sla": _access_of((INCIDENTS, CHANGES), (SLA, DEADLETTER)),
+    # reads its own topic back at start: the ids already published (exactly once)
+    "sla": _access_of((INCIDENTS, CHANGES, SLA), (SLA, DEADLETTER)),
     "changes": _access_of((CHANGES, CIS), lambda c: [CHANGE_FINDINGS, *_gemeenten(c), DEADLETTER]),
     "feed": _access_of(
         lambda c: [*NORMALISED, *_gemeenten(c), TRIAGE, SLA, REPLIES, AUDIT, DEADLETTER], ()

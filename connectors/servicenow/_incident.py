@@ -180,6 +180,9 @@ class IncidentReader:
             "updated_at": updated_at,
             "resolved_at": moment(rec, "resolved_at", local),
             "closed_at": moment(rec, "closed_at", local),
+            # the supplier's own target ("Due date"): compared with the contract's by the
+            # SLA watch (a discrepancy event when they differ beyond its tolerance)
+            "resolve_due_at": moment(rec, "due_date", local),
             "version": version_of(mod_count, updated_at),
             "origin": shared.origin(updated_by, echo),
         }

@@ -44,14 +44,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_ts(moment: datetime) -> int:
-    """Whole seconds since the epoch (sub-second parts are dropped)."""
+    """Whole seconds since the epoch (sub-second parts are dropped; instants after 1970)."""
     if moment.tzinfo is None:
         raise ValueError("business time needs zone-aware instants")
-    return int((moment - _EPOCH) // timedelta(seconds=1))
+    return int(moment.timestamp())
 
 
 def from_ts(ts: int) -> datetime:
-    return _EPOCH + timedelta(seconds=ts)
+    """The UTC instant of epoch seconds ``ts``."""
+    return datetime.fromtimestamp(ts, UTC)
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 """The SLA service as its own process (``schakel serve sla``) on the real broker, with an
-injected clock that runs 30 times as fast: an incident nobody answers gives its response
+injected clock that runs 20 times as fast: an incident nobody answers gives its response
 clock's start, the 75 % and 90 % warnings and the breach, each once and in order, at their
 moments, and so it stays when the service is killed with SIGKILL in the middle and started
 again (the restarted process continues the same time line)."""
@@ -30,7 +30,7 @@ from tests.router_kit import incident, ticket_event
 
 pytestmark = [pytest.mark.kafka]
 
-SPEED = 30  # kpn P2: response within 30 minutes -> a minute of wall time
+SPEED = 20  # kpn P2: response within 30 minutes -> 90 s of wall time
 
 
 def _write(config: SchakelConfig, path: Path) -> None:
@@ -48,6 +48,19 @@ async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
+async def _ready(process: asyncio.subprocess.Process) -> bytes:
+    """The process's output up to the SLA service's start line (it consumes from then on)."""
+    assert process.stdout is not None
+    seen = b""
+    async with asyncio.timeout(180):
+        while b"sla watch starting" not in seen:
+            line = await process.stdout.readline()
+            if not line:
+                raise AssertionError(seen.decode(errors="replace")[-3000:])
+            seen += line
+    return seen
+
+
 def _event(record: Record) -> tuple[str, SlaEvent]:
     document = orjson.loads(record.value)
     return document["id"], SlaEvent.model_validate(document["data"])
@@ -62,7 +75,25 @@ async def test_warning_and_breach_in_order_and_once_across_a_kill(
     await ensure_topics(kafka.bootstrap, specs_for(config))
     since = await end_offsets(kafka.bootstrap, SLA)
 
-    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    clock_start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    anchor = datetime.now(UTC)
+    env = {
+        **os.environ,
+        "SCHAKEL_CONFIG": str(tmp_path / "schakel.yaml"),
+        "SCHAKEL_KAFKA_BOOTSTRAP": kafka.bootstrap,
+        "SCHAKEL_GROUP_SUFFIX": f"-{supplier.id}",
+        "SCHAKEL_STORE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sla.db'}",
+        "SCHAKEL_LOG_FORMAT": "json",
+        "SCHAKEL_SLA_TICK_S": "0.2",
+        "SCHAKEL_SLA_CLOCK_START": clock_start.isoformat(),
+        "SCHAKEL_SLA_CLOCK_ANCHOR": anchor.isoformat(),
+        "SCHAKEL_SLA_CLOCK_SPEED": str(SPEED),
+    }
+    process = await _start(env)
+    output = await _ready(process)  # the service is up: only now does the ticket open
+    assert process.stdout is not None
+    drain = asyncio.create_task(process.stdout.read())
+    opened = (clock_start + (datetime.now(UTC) - anchor) * SPEED).replace(microsecond=0)
     ticket = incident(f"inc-{uuid.uuid4().hex}", supplier=supplier.id, priority=Priority.P2)
     ticket = ticket.model_copy(update={"opened_at": opened, "updated_at": opened})
     publisher = KafkaBatchPublisher(kafka.bootstrap, client_id="sla-e2e")
@@ -74,34 +105,21 @@ async def test_warning_and_breach_in_order_and_once_across_a_kill(
     finally:
         await publisher.stop()
 
-    env = {
-        **os.environ,
-        "SCHAKEL_CONFIG": str(tmp_path / "schakel.yaml"),
-        "SCHAKEL_KAFKA_BOOTSTRAP": kafka.bootstrap,
-        "SCHAKEL_GROUP_SUFFIX": f"-{supplier.id}",
-        "SCHAKEL_STORE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sla.db'}",
-        "SCHAKEL_LOG_FORMAT": "json",
-        "SCHAKEL_SLA_TICK_S": "0.2",
-        "SCHAKEL_SLA_CLOCK_START": opened.isoformat(),
-        "SCHAKEL_SLA_CLOCK_ANCHOR": datetime.now(UTC).isoformat(),
-        "SCHAKEL_SLA_CLOCK_SPEED": str(SPEED),
-    }
-
     def mine(record: Record) -> bool:
         return record.key == ticket.hub_id.encode()
 
     def response(records: list[Record]) -> list[tuple[str, SlaEvent]]:
         return [(i, e) for i, e in map(_event, records) if e.clock.value == "response"]
 
-    process = await _start(env)
     try:
-        # started (both clocks) and the 75 % warning (22.5 minutes: 45 s of wall time)
+        # started (both clocks) and the 75 % warning (22.5 minutes: 67.5 s of wall time)
         first = await collect(kafka.bootstrap, SLA, since, mine, count=3, timeout_s=120)
         assert [e.event.value for _, e in response(first)] == ["started", "warning"], first
     finally:
         process.send_signal(signal.SIGKILL)
-        killed_output, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == -9, killed_output.decode(errors="replace")[-3000:]
+        await asyncio.wait_for(process.wait(), 60)
+        killed_output = await drain
+    assert process.returncode == -9, (output + killed_output).decode(errors="replace")[-3000:]
 
     process = await _start(env)
     try:

@@ -178,7 +178,8 @@ async def run(tickets: int, events: int, live_tickets: int) -> dict[str, object]
     for chunk in _chunks(tickets, events, seed=11):
         generated += len(chunk)
         began = time.perf_counter()
-        watch.ingest(histories, (watch.read(INCIDENTS, value) for value in chunk))
+        read = (watch.read(INCIDENTS, value) for value in chunk)
+        watch.ingest(histories, (ticket for ticket in read if ticket is not None))
         ingest_s += time.perf_counter() - began
     store = await SlaStore.open(f"sqlite+aiosqlite:///{workdir / 'sla.db'}")
     began = time.perf_counter()

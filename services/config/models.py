@@ -110,6 +110,14 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise PydanticCustomError(
+            "local_time", "a local time without zone, such as 08:00 (the calendar's zone applies)"
+        )
+    return value
+
+
 def _kvk_as_text(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         raise PydanticCustomError(
@@ -137,6 +145,7 @@ EmailAddress = Annotated[str, AfterValidator(_check_email)]
 GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM[0-9]{4}$")]
 KvkNumber = Annotated[str, BeforeValidator(_kvk_as_text), StringConstraints(pattern=r"^[0-9]{8}$")]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+LocalTime = Annotated[time, AfterValidator(_local_time)]
 RecipientGemeente = Annotated[str, AfterValidator(_check_recipient_gemeente)]
 
 
@@ -551,15 +560,13 @@ class ServiceWindow(_Model):
     """Weekly service hours in the calendar's time zone: ``days`` from ``start`` to ``end``."""
 
     days: list[Weekday] = Field(default_factory=_working_days, min_length=1)
-    start: time = time(8, 0)
-    end: time = time(17, 0)
+    start: LocalTime = time(8, 0)
+    end: LocalTime = time(17, 0)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Self:
         if self.end <= self.start:
             raise problems_error([(("end",), "must be later than start on the same day")])
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise problems_error([(("start",), "local times without zone (the calendar's)")])
         return self
 
 

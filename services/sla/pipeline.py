@@ -61,20 +61,21 @@ class SlaWatch:
             s.id: Contract(s.contract, config.sla) for s in config.suppliers if s.contract
         }
 
-    @staticmethod
-    def read(topic: str, value: bytes) -> Incident | Change:
-        """The ticket in a normalised CloudEvent (pydantic validation errors propagate)."""
+    def read(self, topic: str, value: bytes) -> Incident | Change | None:
+        """The ticket in a normalised CloudEvent, or None when its supplier has no contract
+        (decided on the envelope's ``supplierid`` before the data is validated: a new
+        consumer group reads the whole topic). Validation errors propagate."""
         document = orjson.loads(value)
-        data = document["data"] if isinstance(document, dict) else None
-        if not isinstance(data, dict):
-            raise ValueError("not a CloudEvent with a data object")
-        if topic == CHANGES:
-            return Change.model_validate(data)
-        return Incident.model_validate(data)
-
-    def watches(self, ticket: Incident | Change) -> bool:
-        """Whether the ticket's supplier has a contract (only those have clocks)."""
-        return ticket.supplier_ref.supplier in self.contracts
+        data = document.get("data") if isinstance(document, dict) else None
+        if not isinstance(data, dict) or not isinstance(document.get("supplierid"), str):
+            raise ValueError("not a normalised CloudEvent (data object and supplierid)")
+        if document["supplierid"] not in self.contracts:
+            return None
+        model: type[Incident] | type[Change] = Change if topic == CHANGES else Incident
+        ticket = model.model_validate(data)
+        if ticket.supplier_ref.supplier not in self.contracts:
+            return None
+        return ticket
 
     @staticmethod
     def ingest(

@@ -155,7 +155,7 @@ class SlaService:
             except (ValidationError, ValueError, KeyError, TypeError) as exc:
                 out.append(reject(record, exc, f"not a normalised ticket: {exc}", service=SERVICE))
                 continue
-            if watch.watches(ticket):
+            if ticket is not None:
                 tickets.append(ticket)
         async with self._lock:
             histories = await store.load({t.hub_id for t in tickets})

@@ -18,7 +18,7 @@ import orjson
 import pytest
 import yaml
 
-from schemas import Priority, SlaEvent
+from schemas import Incident, Priority, SlaEvent
 from schemas.topics import INCIDENTS, SLA
 from services.bootstrap import specs_for
 from services.config import SchakelConfig
@@ -28,7 +28,8 @@ from tests.conftest import KafkaBroker, config_with_suppliers, unique_supplier
 from tests.e2e._io import Record, collect, end_offsets
 from tests.router_kit import incident, ticket_event
 
-pytestmark = [pytest.mark.kafka]
+# a new consumer group reads the shared broker's whole incidents topic first
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
 
 SPEED = 20  # kpn P2: response within 30 minutes -> 90 s of wall time
 
@@ -93,17 +94,29 @@ async def test_warning_and_breach_in_order_and_once_across_a_kill(
     output = await _ready(process)  # the service is up: only now does the ticket open
     assert process.stdout is not None
     drain = asyncio.create_task(process.stdout.read())
-    opened = (clock_start + (datetime.now(UTC) - anchor) * SPEED).replace(microsecond=0)
+
+    async def produce(ticket: Incident) -> None:
+        publisher = KafkaBatchPublisher(kafka.bootstrap, client_id="sla-e2e")
+        await publisher.start()
+        try:
+            await publisher.send_all(
+                [OutboundMessage(INCIDENTS, ticket_event(ticket), ticket.hub_id.encode())]
+            )
+        finally:
+            await publisher.stop()
+
+    def virtual_now() -> datetime:
+        return (clock_start + (datetime.now(UTC) - anchor) * SPEED).replace(microsecond=0)
+
+    # a probe ticket first: once its clocks started, the service is consuming
+    probe = incident(f"probe-{uuid.uuid4().hex}", supplier=supplier.id, priority=Priority.P2)
+    probe = probe.model_copy(update={"opened_at": virtual_now(), "updated_at": virtual_now()})
+    await produce(probe)
+    await collect(kafka.bootstrap, SLA, since, lambda r: r.key == probe.hub_id.encode(), 1, 240, 0)
+    opened = virtual_now()
     ticket = incident(f"inc-{uuid.uuid4().hex}", supplier=supplier.id, priority=Priority.P2)
     ticket = ticket.model_copy(update={"opened_at": opened, "updated_at": opened})
-    publisher = KafkaBatchPublisher(kafka.bootstrap, client_id="sla-e2e")
-    await publisher.start()
-    try:
-        await publisher.send_all(
-            [OutboundMessage(INCIDENTS, ticket_event(ticket), ticket.hub_id.encode())]
-        )
-    finally:
-        await publisher.stop()
+    await produce(ticket)
 
     def mine(record: Record) -> bool:
         return record.key == ticket.hub_id.encode()

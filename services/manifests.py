@@ -200,7 +200,8 @@ OPS_PORT = 9400
 #: the services that serve HTTP, and on which port (their SCHAKEL_*_PORT default)
 HTTP_PORTS = {"gateway": 8088, "replies": 8089, "feed": 8080}
 #: replicas per service (consumer groups scale up to the partitions; default 2)
-_REPLICAS = {"feed": 1, "changes": 1}
+#: (sla: its timer publishes what falls due, one instance per store)
+_REPLICAS = {"feed": 1, "changes": 1, "sla": 1}
 _CONFIG_FILES = [
     {"key": "schakel.yaml", "path": "schakel.yaml"},
     {"key": "leverancier-x.yaml", "path": "mappings/leverancier-x.yaml"},

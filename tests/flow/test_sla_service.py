@@ -21,7 +21,8 @@ from services.config import SchakelConfig, Settings
 from services.contract import Runtime
 from services.sla import SlaService, SlaStore
 from tests._postgres import postgres_url  # noqa: F401  (session fixture)
-from tests.router_kit import T0, FakeRecord, ListPublisher, incident, ticket_record
+from tests.fakes import FakeRecord, MemoryPublisher
+from tests.router_kit import T0, incident, ticket_record
 from tests.sync_kit import BACKENDS, backend_url
 
 
@@ -42,8 +43,8 @@ class Clock:
 
 def service_for(
     config: SchakelConfig, store: SlaStore, clock: Clock, published: set[str]
-) -> tuple[SlaService, ListPublisher]:
-    publisher = ListPublisher()
+) -> tuple[SlaService, MemoryPublisher]:
+    publisher = MemoryPublisher()
     runtime = Runtime(
         KafkaBroker("127.0.0.1:1"),
         publisher,
@@ -57,7 +58,7 @@ def service_for(
     return service, publisher
 
 
-def events_of(publisher: ListPublisher, hub: str) -> list[tuple[str, SlaEvent]]:
+def events_of(publisher: MemoryPublisher, hub: str) -> list[tuple[str, SlaEvent]]:
     out = []
     for message in publisher.sent:
         if message.topic != SLA or message.key != hub.encode():

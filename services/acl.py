@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
 
 from schemas.topics import (
@@ -53,7 +54,7 @@ from schemas.topics import (
     outbound_topic,
 )
 from services.config import KafkaSecurity, SchakelConfig
-from services.errors import SchakelError
+from services.errors import BrokerUnavailable, SchakelError
 from services.kafka import client_options
 
 __all__ = [
@@ -266,7 +267,13 @@ def principals(config: SchakelConfig, services: Sequence[str] | None = None) -> 
 
 async def _client(bootstrap: str, security: KafkaSecurity | None) -> AIOKafkaClient:
     client = AIOKafkaClient(**client_options(bootstrap, security), client_id="schakel-acl")
-    await client.bootstrap()
+    try:
+        await client.bootstrap()
+    except KafkaConnectionError as exc:
+        await client.close()
+        raise BrokerUnavailable(
+            f"Kafka at {bootstrap} did not answer, or refused the login ({exc})"
+        ) from None
     return client
 
 

@@ -74,3 +74,28 @@ def test_bad_mapping_stops_start_up_naming_its_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "leverancier-x.yaml:" in result.output
     assert "bestaat_niet" in result.output
+
+
+def test_acl_plan_prints_the_plan_the_users_and_json() -> None:
+    import orjson
+
+    from services.acl import plan, principals
+    from services.config import load_config
+
+    config = load_config("config/schakel.yaml")
+    users = runner.invoke(app, ["acl", "plan", "--users"])
+    assert users.exit_code == 0, users.output
+    assert users.output.split() == principals(config)
+    as_json = runner.invoke(app, ["acl", "plan", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = [orjson.loads(line) for line in as_json.output.splitlines()]
+    assert rows == [b.as_json() for b in plan(config)]
+    text = runner.invoke(app, ["acl", "plan"])
+    assert "User:supplier-kpn" in text.output and "schakel.inbound.kpn" in text.output
+
+
+def test_acl_apply_without_a_broker_fails_readably(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", f"127.0.0.1:{_closed_port()}")
+    result = runner.invoke(app, ["acl", "apply"])
+    assert result.exit_code == 3, (result.output, result.exception)
+    assert "Kafka unavailable" in result.output

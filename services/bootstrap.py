@@ -112,7 +112,11 @@ GC_YOUNG_THRESHOLD = 10_000
 
 def specs_for(config: SchakelConfig) -> list[TopicSpec]:
     """Every topic this configuration needs, with its partitions and settings."""
-    return topic_specs([s.id for s in config.suppliers], [g.code for g in config.gemeenten])
+    return topic_specs(
+        [s.id for s in config.suppliers],
+        [g.code for g in config.gemeenten],
+        retention_years=config.feed.retention.topics,  # docs/RETENTION.md
+    )
 
 
 @dataclass(frozen=True)

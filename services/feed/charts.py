@@ -13,26 +13,40 @@ from markupsafe import Markup
 
 __all__ = ["bar_chart", "line_chart"]
 
-_W, _H = 640, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 28, 44
+_W, _H = 480, 230
+_LEFT, _RIGHT, _TOP, _BOTTOM = 52, 10, 34, 40
 _COLOUR = "#1d5fa7"
+
+
+def _head(title: str) -> list[str]:
+    return [
+        f'<svg class="grafiek" viewBox="0 0 {_W} {_H}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="4" y="18" class="g-titel">{escape(title)}</text>',
+    ]
+
+
+def _empty(title: str) -> Markup:
+    parts = _head(title)
+    parts.append(
+        f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" class="g-leeg">'
+        "geen gegevens</text></svg>"
+    )
+    return Markup("".join(parts))
 
 
 def _frame(title: str, top: float, unit: str) -> list[str]:
     inner_h = _H - _TOP - _BOTTOM
-    parts = [
-        f'<svg class="grafiek" viewBox="0 0 {_W} {_H}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{_LEFT}" y="16" class="g-titel">{escape(title)}</text>',
-    ]
+    parts = _head(title)
+    digits = 0 if top >= 8 or (top == int(top) and top % 4 == 0) else 1
     for i in range(5):
         value = top * i / 4
         y = _TOP + inner_h - inner_h * i / 4
         parts.append(
             f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="g-lijn"/>'
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" class="g-as" text-anchor="end">'
-            f"{value:.0f}{escape(unit)}</text>"
+            f"{value:.{digits}f}{escape(unit)}</text>"
         )
     return parts
 
@@ -43,6 +57,8 @@ def _top(values: Sequence[float], maximum: float | None) -> float:
     peak = max(values, default=0.0)
     if peak <= 0:
         return 1.0
+    if peak <= 8:
+        return 4.0 if peak <= 4 else 8.0  # whole numbers at every grid line
     step = 10 ** max(0, len(str(int(peak))) - 1)
     return float(((int(peak) // step) + 1) * step)
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
@@ -118,6 +119,10 @@ async def migrate(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade)
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
 def _aware(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -148,7 +153,9 @@ class ReadModel:
     @classmethod
     async def open(cls, url: str) -> ReadModel:
         """The read model at ``url``, migrated to the head."""
-        engine = await open_store(url, create=False)
+        engine = await open_store(
+            url, create=False, json_serializer=_json_text, json_deserializer=orjson.loads
+        )
         await migrate(engine)
         return cls(engine, owned=True)
 

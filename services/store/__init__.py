@@ -13,6 +13,8 @@ URLs: ``sqlite+aiosqlite:///schakel.db`` (default, ``SCHAKEL_STORE_URL``) or
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -40,9 +42,10 @@ def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
-async def open_store(url: str, *, create: bool = True) -> AsyncEngine:
-    """An engine for ``url`` with every declared table created (idempotent)."""
-    engine = create_async_engine(url, pool_pre_ping=True)
+async def open_store(url: str, *, create: bool = True, **options: Any) -> AsyncEngine:
+    """An engine for ``url`` with every declared table created (idempotent); ``options``
+    go to SQLAlchemy's ``create_async_engine`` (e.g. a JSON serializer)."""
+    engine = create_async_engine(url, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)

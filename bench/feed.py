@@ -36,8 +36,10 @@ import orjson
 from schemas.audit import AuditEntry
 from schemas.topics import AUDIT, INCIDENTS, SLA, gemeente_topic
 from services.audit import audit_message
-from services.feed._tables import ticket_gemeenten, tickets
+from services.feed._tables import tickets
 from services.feed.store import ReadModel, Scope, TicketQuery
+
+REGIE = Scope()
 
 GEMEENTEN = ("GM0505", "GM0482", "GM0590", "GM0642", "GM0523", "GM0531", "GM0610")
 SUPPLIERS = ("kpn", "centric", "zaakplatform", "werkplekdienst", "leverancier-x")
@@ -141,11 +143,13 @@ def _fill_sqlite(path: Path, count: int) -> None:
 
     def flush() -> None:
         conn.executemany(
-            f"INSERT INTO feed_tickets ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            f"INSERT INTO feed_tickets ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
             rows,
         )
         conn.executemany(
-            "INSERT INTO feed_ticket_gemeenten (hub_id, gemeente, team, updated_at) VALUES (?,?,?,?)",
+            "INSERT INTO feed_ticket_gemeenten (hub_id, gemeente, team, updated_at) "
+            "VALUES (?,?,?,?)",
             links,
         )
         rows.clear()
@@ -235,7 +239,7 @@ async def queries(count: int, runs: int, keep: Path | None) -> dict[str, Any]:
     now = datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    async def overview(scope: Scope = Scope()) -> None:
+    async def overview(scope: Scope = REGIE) -> None:
         await model.figures(scope)
         await model.at_risk(scope, limit=15)
         await model.breached_since(today, scope, limit=15)
@@ -278,7 +282,8 @@ def main() -> None:
     args = parser.parse_args()
     out: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpu, "
+        f"Python {platform.python_version()}",
     }
     if not args.skip_projector:
         out["projector"] = asyncio.run(projector(args.events, args.batch))

@@ -21,8 +21,9 @@ the resolution, the CI reference, the actor), except identities (``hub_id``, ``s
 ``comment_id``, CI relation targets) and codes (enums, dates, numbers). Ordinary ticket text
 (version numbers, ticket numbers, dates, amounts) is left as it is.
 
-Hot path: one pass collects an entity's texts; when they hold no ``@`` and fewer than nine
-digits (most tickets), the entity is returned as it is without any pattern scan.
+Hot path: one pass collects an entity's texts; when they hold no ``@`` and no chain of nine
+digits (most tickets: dates and hex ids do not form one), the entity is returned as it is.
+An IBAN is looked for only where such a chain is (every Dutch IBAN has ten digits in a row).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -55,7 +57,14 @@ PHONE_PLACEHOLDER = "[telefoonnummer verwijderd]"
 IBAN_PLACEHOLDER = "[IBAN verwijderd]"
 
 #: fields that identify (never personal data, and never rewritten)
-_IDENTITY_FIELDS = frozenset({"hub_id", "supplier_ref", "comment_id", "target_record_id"})
+_IDENTITY_FIELDS = frozenset(
+    {"hub_id", "supplier_ref", "comment_id", "record_id", "target_record_id"}
+)
+#: nine digits in a row, single spaces, dots or dashes allowed between them: every phone
+#: number, BSN and Dutch IBAN has such a chain (the cheap test before the real patterns)
+_CHAIN = re.compile(r"[0-9](?:[ .\-]?[0-9]){8}")
+#: a record id of 32 hex digits (ServiceNow sys_id): holds digit chains, never personal data
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
 
 _NOT_DIGITS = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
@@ -146,8 +155,14 @@ def _bsn(match: re.Match[str]) -> str:
 
 
 def _may_hold(text: str) -> tuple[bool, bool]:
-    """(may hold an e-mail address, may hold a number of nine or more digits)."""
-    return "@" in text, len(text) >= 9 and _digit_count(text) >= 9
+    """(may hold an e-mail address, may hold a chain of nine digits outside record ids)."""
+    return "@" in text, _has_chain(text)
+
+
+def _has_chain(text: str) -> bool:
+    if len(text) < 9 or _digit_count(text) < 9 or _CHAIN.search(text) is None:
+        return False
+    return _CHAIN.search(_HEX_ID.sub("", text)) is not None if len(text) >= 32 else True
 
 
 def minimise_text(text: str, policy: PrivacyPolicy | None = None) -> str:
@@ -189,47 +204,91 @@ def _set_aside(match: re.Match[str], kept: list[str]) -> str:
 M = TypeVar("M", bound=BaseModel)
 
 
+#: per model class: its text fields, nested model fields and tuples of models (no identities)
+_Plan = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+def _leaves(annotation: Any) -> list[Any]:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaves(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [leaf for arg in get_args(annotation) for leaf in _leaves(arg)]
+    return [annotation]
+
+
+def _plan(cls: type[BaseModel]) -> _Plan:
+    """Which fields of ``cls`` hold text, a model, models or texts (computed once)."""
+    plan = _PLANS.get(cls)
+    if plan is not None:
+        return plan
+    texts: list[str] = []
+    models: list[str] = []
+    model_tuples: list[str] = []
+    text_tuples: list[str] = []
+    for name, info in cls.model_fields.items():
+        if name in _IDENTITY_FIELDS:
+            continue
+        for leaf in _leaves(info.annotation):
+            if leaf is str:
+                texts.append(name)
+            elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                models.append(name)
+            elif get_origin(leaf) is tuple:
+                inner = [x for arg in get_args(leaf) if arg is not ... for x in _leaves(arg)]
+                if any(isinstance(x, type) and issubclass(x, BaseModel) for x in inner):
+                    model_tuples.append(name)
+                elif str in inner:
+                    text_tuples.append(name)
+    plan = _PLANS[cls] = (tuple(texts), tuple(models), tuple(model_tuples), tuple(text_tuples))
+    return plan
+
+
 def _texts(model: BaseModel, out: list[str]) -> None:
-    for name, value in model.__dict__.items():
-        kind = type(value)
-        if kind is str:
-            if name not in _IDENTITY_FIELDS:
-                out.append(value)
-        elif kind is tuple:
-            for item in value:
-                if type(item) is str:
-                    out.append(item)
-                elif isinstance(item, BaseModel):
-                    _texts(item, out)
-        elif isinstance(value, BaseModel) and name not in _IDENTITY_FIELDS:
+    texts, models, model_tuples, text_tuples = _plan(type(model))
+    values = model.__dict__
+    for name in texts:
+        value = values[name]
+        if value and not (len(value) == 32 and _HEX_ID.fullmatch(value)):
+            out.append(value)
+    for name in models:
+        value = values[name]
+        if value is not None:
             _texts(value, out)
+    for name in model_tuples:
+        for item in values[name]:
+            _texts(item, out)
+    for name in text_tuples:
+        out.extend(values[name])
 
 
 def _rewrite(model: M, fix: Callable[[str], str]) -> M:
+    texts, models, model_tuples, text_tuples = _plan(type(model))
+    values = model.__dict__
     update: dict[str, Any] = {}
-    for name, value in model.__dict__.items():
-        if name in _IDENTITY_FIELDS:
-            continue
-        kind = type(value)
-        if kind is str:
+    for name in texts:
+        value = values[name]
+        if value:
             fixed = fix(value)
             if fixed != value:
                 update[name] = fixed
-        elif kind is tuple and value:
-            items = tuple(
-                fix(item)
-                if type(item) is str
-                else _rewrite(item, fix)
-                if isinstance(item, BaseModel)
-                else item
-                for item in value
-            )
-            if items != value:
-                update[name] = items
-        elif isinstance(value, BaseModel):
+    for name in models:
+        value = values[name]
+        if value is not None:
             fixed_model = _rewrite(value, fix)
             if fixed_model is not value:
                 update[name] = fixed_model
+    for name in model_tuples:
+        items = values[name]
+        fixed_items = tuple(_rewrite(item, fix) for item in items)
+        if any(a is not b for a, b in zip(fixed_items, items, strict=True)):
+            update[name] = fixed_items
+    for name in text_tuples:
+        items = values[name]
+        fixed_texts = tuple(fix(item) for item in items)
+        if fixed_texts != items:
+            update[name] = fixed_texts
     return model.model_copy(update=update) if update else model
 
 
@@ -251,8 +310,8 @@ class Minimiser:
             return entity
         texts: list[str] = []
         _texts(entity, texts)
-        at, digits = _may_hold("\x00".join(texts))
-        if not at and not digits:
+        joined = "\x00".join(texts)
+        if "@" not in joined and not _has_chain(joined):
             return entity
         policy = self.policy
         return _rewrite(entity, lambda text: _mask(text, policy, *_may_hold(text)))

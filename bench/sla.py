@@ -173,14 +173,15 @@ async def run(tickets: int, events: int, live_tickets: int) -> dict[str, object]
 
     # 1. ingest (generation is not timed)
     histories: dict[str, TicketHistory] = {}
-    ingest_s = 0.0
+    ingest_s = ingest_cpu = 0.0
     generated = 0
     for chunk in _chunks(tickets, events, seed=11):
         generated += len(chunk)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         read = (watch.read(INCIDENTS, value) for value in chunk)
         watch.ingest(histories, (ticket for ticket in read if ticket is not None))
         ingest_s += time.perf_counter() - began
+        ingest_cpu += time.process_time() - cpu
     store = await SlaStore.open(f"sqlite+aiosqlite:///{workdir / 'sla.db'}")
     began = time.perf_counter()
     values = list(histories.values())
@@ -199,13 +200,18 @@ async def run(tickets: int, events: int, live_tickets: int) -> dict[str, object]
     )
 
     # 2. recompute
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = await recompute(
         store, watch, watch, since=date(2026, 1, 1), contracts=contracts_digest(config)
     )
     recompute_s = time.perf_counter() - began
+    recompute_cpu = time.process_time() - cpu
     await store.close()
-    figures |= {"recompute_s": round(recompute_s, 2), "recompute_clocks": len(result.clocks)}
+    figures |= {
+        "recompute_cpu_s": round(recompute_cpu, 2),
+        "recompute_s": round(recompute_s, 2),
+        "recompute_clocks": len(result.clocks),
+    }
     print(
         f"recompute: {tickets:,} tickets ({len(result.clocks):,} clocks) in {recompute_s:.1f} s"
         f" (run {result.run}, {len(result.flips)} flips against the current contracts)"
@@ -221,13 +227,13 @@ async def run(tickets: int, events: int, live_tickets: int) -> dict[str, object]
         Settings(),
         config,
         clock=lambda: now,
-        overrides={"sla_store": live_store, "sla_published": set()},
+        overrides={"sla.store": live_store, "sla.published": set()},
     )
     service = SlaService()
     service.bind(runtime)
     await service.start()
     handled = 0
-    live_s = 0.0
+    live_s = live_cpu = 0.0
     offset = 0
     for chunk in _chunks(live_tickets, events, seed=12):
         records = [
@@ -236,9 +242,10 @@ async def run(tickets: int, events: int, live_tickets: int) -> dict[str, object]
         offset += len(records)
         for start in range(0, len(records), 2000):
             batch = records[start : start + 2000]
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             await service.handle(batch)
             live_s += time.perf_counter() - began
+            live_cpu += time.process_time() - cpu
             handled += len(batch)
     await service.stop()
     await live_store.close()

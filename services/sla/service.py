@@ -42,6 +42,7 @@ from services.config import Settings
 from services.contract import Batch, Clock, Runtime, batch_subscriber
 from services.logs import get_logger
 from services.messaging import OutboundMessage, reject
+from services.observability import SLA_EVENTS
 from services.sla.clocks import TicketHistory
 from services.sla.pipeline import SlaWatch
 from services.sla.store import SlaStore
@@ -202,7 +203,10 @@ class SlaService:
     def _remember(self, messages: Iterable[OutboundMessage]) -> None:
         for message in messages:
             if message.topic == SLA:
-                self._published.add(str(orjson.loads(message.value)["id"]))
+                event = orjson.loads(message.value)
+                self._published.add(str(event["id"]))
+                kind = str(event.get("type", "")).removeprefix("nl.itsm.sla.").split(".")[0]
+                SLA_EVENTS.labels(str(event.get("supplierid", "")), kind).inc()
 
     async def _run_timer(self, every_s: float) -> None:
         while True:

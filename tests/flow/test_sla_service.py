@@ -175,3 +175,28 @@ async def test_a_record_that_is_no_ticket_is_dead_lettered(
         await service.stop()
     assert [m.topic for m in publisher.sent] == [DEADLETTER]
     assert publisher.sent[0].value == b'{"data": {"hub_id": 1}}'
+
+
+async def test_warnings_and_breaches_are_counted_on_metrics(
+    example_config: SchakelConfig, store: SlaStore
+) -> None:
+    from services.observability import SLA_EVENTS
+
+    def count(kind: str) -> float:
+        return SLA_EVENTS.labels("kpn", kind)._value.get()
+
+    first = incident(f"inc-{uuid.uuid4().hex}", priority=Priority.P2).model_copy(
+        update={"opened_at": T0}
+    )
+    clock = Clock(T0 + timedelta(seconds=5))
+    service, _ = service_for(example_config, store, clock, set())
+    warnings, breaches = count("warning"), count("breached")
+    await service.start()
+    try:
+        await service.handle([ticket_record(first)])
+        clock.now = T0 + timedelta(minutes=31)
+        await service.tick()
+    finally:
+        await service.stop()
+    assert count("warning") - warnings == 2  # 75 % and 90 % of the response target
+    assert count("breached") - breaches == 1

@@ -122,6 +122,7 @@ class FeedService:
                 )
                 if any(removed.values()):
                     log.info("read model purged past retention", **removed)
+                await self.model.optimize()
             except Exception:  # a purge that fails is tried again later; projecting goes on
                 log.exception("read model purge failed")
             await asyncio.sleep(_PURGE_EVERY_S)

@@ -637,6 +637,13 @@ class ReadModel:
                 removed["feed_cis"] = done.rowcount or 0
         return removed
 
+    async def optimize(self) -> None:
+        """Refresh the query planner's statistics (SQLite: ``PRAGMA optimize``, which runs
+        ANALYZE where the tables changed much; PostgreSQL's autovacuum does this itself)."""
+        if self._dialect == "sqlite":
+            async with self.engine.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA optimize")
+
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows in a stable order (tests compare a rebuild with the live model)."""
         out: dict[str, list[dict[str, Any]]] = {}

@@ -72,15 +72,11 @@ def bar_chart(
 ) -> Markup:
     """Vertical bars, one per label."""
     values = [float(v or 0) for _, v in points]
+    if not points:
+        return _empty(title)
     top = _top(values, maximum)
     parts = _frame(title, top, unit)
     inner_w, inner_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-    if not points:
-        parts.append(
-            f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" class="g-leeg">'
-            "geen gegevens</text></svg>"
-        )
-        return Markup("".join(parts))
     slot = inner_w / len(points)
     width = min(48.0, slot * 0.7)
     for i, ((label, _), value) in enumerate(zip(points, values, strict=True)):
@@ -108,15 +104,11 @@ def line_chart(
 ) -> Markup:
     """A line through the known values (a month without a value leaves a gap)."""
     known = [float(v) for _, v in points if v is not None]
+    if not known:
+        return _empty(title)
     top = _top(known, maximum)
     parts = _frame(title, top, unit)
     inner_w, inner_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-    if not known:
-        parts.append(
-            f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" class="g-leeg">'
-            "geen gegevens</text></svg>"
-        )
-        return Markup("".join(parts))
     slot = inner_w / len(points)
     path: list[str] = []
     for i, (label, value) in enumerate(points):

@@ -173,6 +173,16 @@ class Health:
                 problems.append(f"{group}: {lag} records waiting, no batch done for {idle:.0f}s")
         return problems
 
+    def drained(self) -> bool:
+        """Started, every consumer joined, and the last :meth:`measure_lag` found each group
+        committed up to the end of every partition it is assigned."""
+        groups = {group for group, _ in self._consumers()}
+        return (
+            not self.problems()
+            and groups <= self._lag.keys()
+            and not any(self._lag[g] for g in groups)
+        )
+
     async def measure_lag(self) -> None:
         """End offset minus committed offset for every assigned partition: the gauge and the
         stuck check. One round trip per consumer for the ends, one for the commits."""

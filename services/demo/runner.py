@@ -20,6 +20,7 @@ from services.demo.peers import demo_peers, demo_secrets
 from services.demo.render import render_record
 from services.demo.traffic import mixed_traffic
 from services.kafka import MAX_REQUEST_BYTES, client_options
+from services.observability import HEALTH
 from services.topics_io import ConsumedRecord
 
 __all__ = ["run_demo"]
@@ -58,7 +59,7 @@ async def run_demo(
             await app.start()
             stack.push_async_callback(app.stop)
             _print_cockpit(settings, config, console)
-        await _publish(settings, config, count=count, rate=rate, console=console)
+        await _publish(settings, config, count=count, rate=rate, console=console, drain=with_hub)
 
 
 def _print_cockpit(settings: Settings, config: SchakelConfig, console: Console) -> None:
@@ -72,7 +73,13 @@ def _print_cockpit(settings: Settings, config: SchakelConfig, console: Console) 
 
 
 async def _publish(
-    settings: Settings, config: SchakelConfig, *, count: int, rate: float, console: Console
+    settings: Settings,
+    config: SchakelConfig,
+    *,
+    count: int,
+    rate: float,
+    console: Console,
+    drain: bool,
 ) -> None:
     producer = AIOKafkaProducer(
         **client_options(settings.kafka_bootstrap),
@@ -100,13 +107,28 @@ async def _publish(
             delay = started + sent / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-        await asyncio.sleep(3)
+        # a finite demo ends once the hub has handled what it was sent (the feed shows it)
+        await (_drained(console) if drain else asyncio.sleep(3))
     finally:
         feed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await feed
         await producer.stop()
         console.print(f"[bold]demo stopped[/]: {sent} supplier events published")
+
+
+async def _drained(console: Console, *, timeout_s: float = 120.0, every_s: float = 0.5) -> None:
+    """Wait until every consumer of the hub has committed up to the end of its partitions,
+    twice in a row (what one service produced, the next consumes), at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    calm = 0
+    while calm < 2:
+        if time.monotonic() > deadline:
+            console.print(f"[bold red]the hub did not catch up within {timeout_s:g} s[/]")
+            return
+        await asyncio.sleep(every_s)
+        await HEALTH.measure_lag()
+        calm = calm + 1 if HEALTH.drained() else 0
 
 
 async def _feed(bootstrap: str, console: Console) -> None:

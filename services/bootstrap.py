@@ -12,7 +12,7 @@ service a :class:`~services.contract.Runtime`, and orders the life cycle:
 3. on stop: the subscribers stop, ``await stop()`` in reverse order, then the producer.
 
 Tests and tools build services through :func:`bootstrap` too, handing in adapters: a
-``publisher`` (the in-memory one of the tests, or :class:`~services.messaging.BrokerPublisher`
+``publisher`` (the in-memory one of the tests, or ``tests.fakes.BrokerPublisher``
 for FastStream's ``TestKafkaBroker``), a ``broker``, a ``clock``, and ``overrides`` by name
 (``router.decisions``, ``sync.api``, ...: each service's docstring lists the names it reads).
 

@@ -5,10 +5,9 @@ once for every acknowledgement; only after that may it commit its offsets. A
 :class:`Dispatcher` can also hand a part of a batch to the producer and return at once, so the
 service computes the next part while the broker acknowledges this one (:func:`dispatcher`).
 
-:class:`KafkaBatchPublisher` is the production publisher: it partitions by key (murmur2, as
-the Java client does), builds one record batch per (topic, partition) and sends them all at
-once. :class:`BrokerPublisher` sends through FastStream's broker one message at a time; it is
-the adapter for FastStream's in-memory ``TestKafkaBroker`` in flow tests.
+:class:`KafkaBatchPublisher` is the publisher: it partitions by key (murmur2, as the Java
+client does), builds one record batch per (topic, partition) and sends them all at once. (The
+flow tests' adapter for FastStream's in-memory ``TestKafkaBroker`` is in ``tests/fakes.py``.)
 
 The dead-letter channel keeps the original bytes, key and headers of a record, and adds
 headers naming the error, its class and where the record came from (all ``schakel-dlq-*``,
@@ -27,7 +26,6 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
-from faststream.kafka import KafkaBroker
 
 from schemas.topics import DEADLETTER
 from schemas.wire import (
@@ -54,7 +52,6 @@ __all__ = [
     "DLQ_PARTITION",
     "DLQ_SERVICE",
     "DLQ_TOPIC",
-    "BrokerPublisher",
     "Dispatcher",
     "Headers",
     "KafkaBatchPublisher",
@@ -291,32 +288,6 @@ async def all_acknowledged(pending: Iterable[Awaitable[object]]) -> None:
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-
-
-class BrokerPublisher:
-    """Publishes through a FastStream broker, message by message: the adapter for
-    FastStream's in-memory ``TestKafkaBroker`` in flow tests (``bootstrap(...,
-    publisher=BrokerPublisher(broker))``), where what a service produces must reach the
-    test's subscribers through the patched broker. Production publishes with
-    :class:`KafkaBatchPublisher`."""
-
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
-
-    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
-        pending: list[asyncio.Future[object]] = []
-        for message in messages:
-            sent = await self._broker.publish(
-                message.value,
-                message.topic,
-                key=message.key,
-                headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
-                no_confirm=True,
-            )
-            if isinstance(sent, asyncio.Future):
-                pending.append(sent)
-        if pending:
-            await asyncio.gather(*pending)
 
 
 def clean_reason(text: str) -> str:

@@ -1,9 +1,9 @@
 """The test doubles the suite shares: one consumed record, one in-memory publisher, and the
 hub built by the composition root on FastStream's in-memory broker (flow tests).
 
-Production adapters stay in production code: :class:`services.messaging.BrokerPublisher` is
-the publisher for ``TestKafkaBroker`` (it publishes through the patched broker, so the
-subscribers of a flow test see what a service produced).
+:class:`BrokerPublisher` is the publisher for ``TestKafkaBroker`` (it publishes through the
+patched broker, so the subscribers of a flow test see what a service produced); production
+publishes with :class:`services.messaging.KafkaBatchPublisher` only.
 """
 
 from __future__ import annotations
@@ -17,9 +17,34 @@ from faststream.kafka import KafkaBroker
 
 from services.bootstrap import Hub, bootstrap
 from services.config import SchakelConfig, Settings
-from services.messaging import BrokerPublisher, OutboundMessage
+from services.messaging import OutboundMessage
 
-__all__ = ["FakeRecord", "MemoryPublisher", "flow_hub"]
+__all__ = ["BrokerPublisher", "FakeRecord", "MemoryPublisher", "flow_hub"]
+
+
+class BrokerPublisher:
+    """Publishes through a FastStream broker, message by message: the adapter for
+    FastStream's in-memory ``TestKafkaBroker`` in flow tests (``bootstrap(...,
+    publisher=BrokerPublisher(broker))``), where what a service produces must reach the
+    test's subscribers through the patched broker."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def send_all(self, messages: Sequence[OutboundMessage]) -> None:
+        pending: list[asyncio.Future[object]] = []
+        for message in messages:
+            sent = await self._broker.publish(
+                message.value,
+                message.topic,
+                key=message.key,
+                headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
+                no_confirm=True,
+            )
+            if isinstance(sent, asyncio.Future):
+                pending.append(sent)
+        if pending:
+            await asyncio.gather(*pending)
 
 
 @dataclass(frozen=True)

@@ -421,15 +421,7 @@ class Syncer:
             )
         )
         reply = item.reply
-        await self._save(
-            reply,
-            reply_digest(reply),
-            "parked",
-            supplier=item.supplier.id,
-            steps=len(item.commands),
-            done=item.steps_done,
-            error=reason,
-        )
+        await self._save_work(item, "parked", reason)
         result.parked += 1
         log.info(
             "reply parked",
@@ -468,15 +460,7 @@ class Syncer:
         if result.dead_letters or result.audit:
             await self.publisher.send_all([*result.dead_letters, *result.audit])
         if unavailable is not None:
-            await self._save(
-                item.reply,
-                reply_digest(item.reply),
-                "parked",
-                supplier=item.supplier.id,
-                steps=len(item.commands),
-                done=item.steps_done,
-                error=unavailable.reason,
-            )
+            await self._save_work(item, "parked", unavailable.reason)
             return Outcome("transient", unavailable.reason, unavailable.retry_after)
         return Outcome.ok()
 
@@ -491,16 +475,7 @@ class Syncer:
             error = SupplierUnavailable(reason)
         result = BatchResult()
         if isinstance(item, _Work):
-            reply = item.reply
-            await self._save(
-                reply,
-                reply_digest(reply),
-                "failed",
-                supplier=item.supplier.id,
-                steps=len(item.commands),
-                done=item.steps_done,
-                error=reason,
-            )
+            await self._save_work(item, "failed", reason)
             result.audit.append(_audit(item, "failed", "failed", item.steps_done, 0, reason))
         error.reason = reason
         self._dead_letter(parked.record, error, result, parked.thread, parked.key)
@@ -591,6 +566,19 @@ class Syncer:
         result.audit.append(_audit(item, "applied", "ok", done, attempts))
         bound.info("reply applied at the supplier", steps=steps, attempts=attempts)
         return None
+
+    async def _save_work(self, item: _Work, status: str, error: str) -> None:
+        """Store the state of a reply's work at the supplier: its steps and those done."""
+        reply = item.reply
+        await self._save(
+            reply,
+            reply_digest(reply),
+            status,
+            supplier=item.supplier.id,
+            steps=len(item.commands),
+            done=item.steps_done,
+            error=error,
+        )
 
     async def _save(
         self,
